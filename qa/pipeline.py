@@ -1,0 +1,197 @@
+"""The one module that wires the stages: ingest files into the index, answer questions from it."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .answer import compose
+from .chunk import chunk_article
+from .config import Settings
+from .embed import Embedder, load_embedder
+from .errors import IndexMismatch, IndexMissing, InputError, QAError
+from .ingest import Refusal, discover, load_article
+from .records import Answer, Article, Chunk
+from .retrieve import Filters, Query, Retriever
+from .store import MANIFEST, IndexReader, IndexWriter
+from .text import normalize, terms, tokens
+
+log = logging.getLogger(__name__)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass
+class IngestReport:
+    """What one `ingest` call did."""
+
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    chunks_added: int = 0
+    manifest: dict | None = None
+
+
+def chunk_tokens(article: Article, chunk: Chunk) -> list[str]:
+    """Lexical terms of a chunk: its own words plus its article's title and provinces."""
+    return terms(chunk.text) + terms(article.meta.title) + terms(" ; ".join(article.meta.provinces))
+
+
+def _chunking(settings: Settings) -> dict:
+    return {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "splitter": "recursive-vi/1"}
+
+
+def add_article(writer: IndexWriter, article: Article, embedder: Embedder, settings: Settings) -> int:
+    """Chunk, embed and store one article; returns its number of chunks."""
+    chunks = chunk_article(article, settings.chunk_size, settings.chunk_overlap)
+    vectors = embedder.embed_passages([c.text for c in chunks])
+    writer.add(article, chunks, vectors, [chunk_tokens(article, c) for c in chunks])
+    return len(chunks)
+
+
+def open_writer(settings: Settings, embedder: Embedder, rebuild: bool = False) -> IndexWriter:
+    """A writer for the configured index folder with this embedder and chunking."""
+    return IndexWriter(settings.index_path, model_id=embedder.model_id, backend=embedder.backend, dim=embedder.dim,
+                       chunking=_chunking(settings), rebuild=rebuild)
+
+
+def ingest(
+    paths: list[Path],
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    embedder: Embedder | None = None,
+    progress: Callable | None = None,
+) -> IngestReport:
+    """Add new or changed files to the index (one atomic generation); refuse bad files one by one."""
+    report = IngestReport()
+    files, report.refused = discover(paths)
+    embedder = embedder or load_embedder(settings)
+    max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    with open_writer(settings, embedder, rebuild) as writer:
+        for path in progress(files) if progress else files:
+            key = str(path.resolve())
+            try:
+                article = load_article(path, max_bytes)
+            except InputError as exc:
+                report.refused.append(Refusal(str(path), str(exc)))
+                continue
+            except OSError as exc:
+                report.refused.append(Refusal(str(path), f"{path.name}: cannot be read ({exc.strerror})."))
+                continue
+            if writer.article_for_path(key) == article.id:
+                report.unchanged.append(str(path))
+                continue
+            if writer.has_article(article.id):
+                writer.link_path(key, article.id)
+                report.duplicates.append(str(path))
+                continue
+            report.chunks_added += add_article(writer, article, embedder, settings)
+            writer.link_path(key, article.id)
+            report.added.append(str(path))
+        if writer.changed or rebuild:
+            report.manifest = writer.commit()
+    return report
+
+
+def remove(article_ids: list[str], settings: Settings) -> list[str]:
+    """Remove articles by id; returns the ids that were not in the index."""
+    manifest = IndexReader(settings.index_path).manifest
+    missing = []
+    with IndexWriter(settings.index_path, model_id=manifest["model"], backend=manifest["backend"],
+                     dim=manifest["dim"], chunking=manifest["chunking"]) as writer:
+        for aid in article_ids:
+            if not writer.remove(aid):
+                missing.append(aid)
+        if writer.changed:
+            writer.commit()
+    return missing
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """The question as searched, or InputError with one sentence saying what is wrong."""
+    if question is None or not str(question).strip():
+        raise InputError("The question is empty.")
+    text = normalize(_CONTROL.sub(" ", str(question))).strip()
+    if len(text) > max_chars:
+        raise InputError(f"The question is too long ({len(text)} characters; the limit is {max_chars}).")
+    if not tokens(text):
+        raise InputError("The question has no words to search for.")
+    return text
+
+
+class Assistant:
+    """Answers questions from the index; re-opens the index when an ingest publishes a new generation."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.settings = settings
+        self._embedder = embedder
+        self._reader: IndexReader | None = None
+        self._stamp: tuple | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings)
+        return self._embedder
+
+    def _manifest_stamp(self) -> tuple:
+        try:
+            st = (self.settings.index_path / MANIFEST).stat()
+        except FileNotFoundError as exc:
+            raise IndexMissing(f"No index in {self.settings.index_dir}/ yet; build one with `qa ingest seeds/`.") from exc
+        return st.st_mtime_ns, st.st_size, st.st_ino
+
+    def reader(self) -> IndexReader:
+        """The current index snapshot (re-opened if the manifest changed)."""
+        with self._lock:
+            stamp = self._manifest_stamp()
+            if self._reader is None or stamp != self._stamp:
+                reader = IndexReader(self.settings.index_path)
+                reader.check_model(self.embedder.model_id)
+                self._reader, self._stamp = reader, stamp
+            return self._reader
+
+    def retriever(self) -> Retriever:
+        return Retriever(self.reader(), self.embedder, self.settings)
+
+    def search(self, question: str, k: int | None = None, filters: Filters = Filters()):
+        """The hits for a question, without composing an answer."""
+        return self.retriever().search(clean_question(question, self.settings.max_question_chars), k, filters)
+
+    def ask(self, question: str, k: int | None = None, filters: Filters = Filters()) -> Answer:
+        """Answer one question with cited passages."""
+        text = clean_question(question, self.settings.max_question_chars)
+        retriever = self.retriever()
+        hits = retriever.search(text, k, filters)
+        articles = retriever.index.metas({h.chunk.article_id for h in hits}) if hits else {}
+        answer = compose(Query.parse(text), hits, articles, self.settings.min_score, self._rescore)
+        if self.settings.llm_url and self.settings.llm_model and answer.found:
+            from .llm import generate
+
+            answer = generate(answer, self.settings)
+        return answer
+
+    def _rescore(self, question: str, sentences: list[str]) -> np.ndarray:
+        qv = self.embedder.embed_query(question)
+        return self.embedder.embed_passages(sentences) @ qv
+
+    def article(self, article_id: str) -> Article:
+        """An article by id (InputError if unknown)."""
+        if not re.fullmatch(r"[0-9a-f]{16}", article_id or ""):
+            raise InputError(f"Unknown article id {article_id!r}.")
+        art = self.reader().article(article_id)
+        if art is None:
+            raise InputError(f"Unknown article id {article_id!r}.")
+        return art
+
+
+__all__ = ["Assistant", "IngestReport", "ingest", "remove", "clean_question", "QAError", "IndexMismatch"]

@@ -1,0 +1,91 @@
+"""Core data types passed between stages: Article → Chunk → Hit → Citation → Answer."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What was read off an article besides its text."""
+
+    title: str = ""
+    date: str | None = None  # ISO "YYYY-MM-DD", or "--MM-DD" when the year is not given
+    source: str | None = None
+    author: str | None = None
+    provinces: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()
+    doc_numbers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Article:
+    """A cleaned article; citations are character offsets into `text`."""
+
+    id: str
+    file: str
+    text: str
+    meta: Metadata = field(default_factory=Metadata)
+
+    def to_json(self) -> dict:
+        """The article with its metadata, as `qa show --json` and the HTTP API give it."""
+        return {"id": self.id, "file": self.file, "text": self.text, **asdict(self.meta)}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of an article: `article.text[start:end] == text`."""
+
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.article_id}#{self.ordinal}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and per-retriever ranks (1-based, 0 = not found)."""
+
+    pos: int
+    chunk: Chunk
+    score: float
+    ranks: dict[str, int] = field(default_factory=dict)
+    cosine: float | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered passage an answer points at."""
+
+    n: int
+    article_id: str
+    file: str
+    title: str
+    source: str | None
+    date: str | None
+    province: str | None
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to one question, with the passages it came from."""
+
+    question: str
+    answer: str
+    citations: tuple[Citation, ...]
+    found: bool = True
+    highlights: tuple[tuple[int, int, int], ...] = ()  # (citation n, start, end) of the sentences quoted
+
+    def to_json(self) -> dict:
+        """The JSON shape shared by `qa ask --json` and the HTTP API."""
+        return {"question": self.question, "answer": self.answer, "found": self.found,
+                "citations": [asdict(c) for c in self.citations]}

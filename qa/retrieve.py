@@ -1,0 +1,197 @@
+"""Question → Hits: lexical (exact + folded BM25) and dense (FAISS) search, fused by weighted RRF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import expand
+from .config import Settings
+from .embed import Embedder
+from .records import Hit
+from .store import IndexReader
+from .text import fold, folded_tokens, has_diacritics, normalize, tokens, words
+
+# Question words carry no topic; dropped from lexical queries only (the index keeps every token).
+_QUESTION_WORDS = (
+    "nào gì ai đâu mấy bao nhiêu sao không là có được của và các những"
+    " what which who whom whose when where why how many much is are was were did does do the a an"
+    " of in on to for by with at as from"
+).split()
+QUESTION_WORDS = frozenset(_QUESTION_WORDS) | frozenset(fold(w) for w in _QUESTION_WORDS)
+
+
+def is_question_word(token: str) -> bool:
+    """A question word as typed: with diacritics it must match exactly ("hà" is not "hả")."""
+    return token in QUESTION_WORDS if not token.isascii() else fold(token) in QUESTION_WORDS
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict a search to articles by province (any of) and publication date range (ISO, inclusive)."""
+
+    provinces: tuple[str, ...] = ()
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def active(self) -> bool:
+        return bool(self.provinces or self.date_from or self.date_to)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question prepared once for every retriever."""
+
+    text: str
+    tokens: list[str]
+    folded: list[str]
+    weights: list[float]
+    typed_without_diacritics: bool
+
+    @classmethod
+    def parse(cls, question: str) -> Query:
+        text = normalize(question).strip()
+        toks = _topic_terms(text)
+        weights = [1.0] * len(toks)
+        for phrase in expand.expansions(text):
+            extra = _topic_terms(phrase)
+            toks += extra
+            weights += [expand.WEIGHT] * len(extra)
+        return cls(text, toks, [fold(t) for t in toks], weights, not has_diacritics(text))
+
+
+def _topic_terms(text: str) -> list[str]:
+    """Tokens and bigrams of a question, without question words ("nào", "bao nhiêu", "which")."""
+    seq = words(text)
+    keep = [t for t in tokens(text) if not is_question_word(t)]
+    pairs = [f"{a}_{b}" for a, b in zip(seq, seq[1:]) if not (is_question_word(a) or is_question_word(b))]
+    return keep + pairs
+
+
+def rrf(rankings: dict[str, list[int]], weights: dict[str, float], k: int) -> list[tuple[int, float]]:
+    """Weighted reciprocal-rank fusion: score(d) = Σ_r w_r / (k + rank_r(d)), ranks from 1; best first."""
+    scores: dict[int, float] = {}
+    for name, ranking in rankings.items():
+        w = weights.get(name, 0.0)
+        if w <= 0:
+            continue
+        for rank, doc in enumerate(ranking, start=1):
+            scores[doc] = scores.get(doc, 0.0) + w / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def score_fusion(
+    scores: dict[str, dict[int, float]], weights: dict[str, float], floors: dict[str, float] | None = None
+) -> list[tuple[int, float]]:
+    """Weighted sum of each retriever's scores scaled to 0..1 between its floor and its best score; best first.
+
+    A retriever with a natural zero (BM25) passes floor 0; without one (cosine of e5, which crowds
+    around 0.8) the floor is its lowest candidate. A document a retriever did not return adds 0.
+    """
+    floors = floors or {}
+    fused: dict[int, float] = {}
+    for name, by_doc in scores.items():
+        w = weights.get(name, 0.0)
+        if w <= 0 or not by_doc:
+            continue
+        hi = max(by_doc.values())
+        lo = floors.get(name, min(by_doc.values()))
+        span = (hi - lo) or 1.0
+        for doc, value in by_doc.items():
+            fused[doc] = fused.get(doc, 0.0) + w * (value - lo) / span
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _top(scores: np.ndarray, positions: np.ndarray, n: int) -> list[tuple[int, float]]:
+    nz = np.flatnonzero(scores > 0)
+    if nz.size > n:
+        nz = nz[np.argpartition(-scores[nz], n - 1)[:n]]
+    order = nz[np.lexsort((positions[nz], -scores[nz]))]
+    return [(int(positions[i]), float(scores[i])) for i in order]
+
+
+class Retriever:
+    """Searches one index snapshot with one embedder."""
+
+    def __init__(self, index: IndexReader, embedder: Embedder | None, settings: Settings):
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+
+    def allowed(self, filters: Filters) -> np.ndarray | None:
+        """FAISS positions allowed by the filters (None = everything)."""
+        if not filters.active():
+            return None
+        wanted = {fold(p) for p in expand.related_provinces(filters.provinces)}
+        ids = []
+        for art in self.index.articles():
+            if wanted and not wanted & {fold(p) for p in art.meta.provinces}:
+                continue
+            date = art.meta.date or ""
+            if (filters.date_from or filters.date_to) and not date[:4].isdigit():
+                continue
+            if filters.date_from and date < filters.date_from:
+                continue
+            if filters.date_to and date > filters.date_to:
+                continue
+            ids.append(art.id)
+        return self.index.positions_of(ids) if ids else np.zeros(0, dtype=np.int64)
+
+    def lexical(self, q: Query, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(position, BM25) best first, over exact plus folded terms (full weight for folded questions)."""
+        lex = self.index.lexical
+        folded_w = 1.0 if q.typed_without_diacritics else self.settings.weight_folded
+        scores = lex.scores("exact", q.tokens, q.weights) + folded_w * lex.scores("folded", q.folded, q.weights)
+        if allowed is not None:
+            scores[~np.isin(lex.positions, allowed)] = 0
+        return _top(scores, lex.positions, n)
+
+    def dense(self, q: Query, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(position, cosine similarity to the question's embedding) best first."""
+        if self.embedder is None or self.index.dense.ntotal == 0:
+            return []
+        import faiss
+
+        vec = self.embedder.embed_query(q.text).reshape(1, -1).astype(np.float32)
+        params = None
+        if allowed is not None:
+            if allowed.size == 0:
+                return []
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
+        sims, ids = self.index.dense.search(vec, min(n, self.index.dense.ntotal), params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], sims[0]) if i >= 0]
+
+    def fuse(self, lexical: list[tuple[int, float]], dense: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """The configured fusion ("rrf" or "score") of the two rankings."""
+        s = self.settings
+        weights = {"lexical": s.weight_lexical, "dense": s.weight_dense}
+        if s.fusion == "score":
+            return score_fusion({"lexical": dict(lexical), "dense": dict(dense)}, weights, {"lexical": 0.0})
+        return rrf({"lexical": [p for p, _ in lexical], "dense": [p for p, _ in dense]}, weights, s.rrf_k)
+
+    def search(self, question: str, k: int | None = None, filters: Filters = Filters()) -> list[Hit]:
+        """The k best chunks for a question, fused from the lexical and dense rankings."""
+        s = self.settings
+        q = Query.parse(question)
+        allowed = self.allowed(filters)
+        lexical = self.lexical(q, s.candidates, allowed)
+        dense = self.dense(q, s.candidates, allowed)
+        fused = self.fuse(lexical, dense)[: k or s.top_k]
+        chunks = self.index.chunks([p for p, _ in fused])
+        ranks = {name: {p: r for r, (p, _) in enumerate(ranking, 1)} for name, ranking in
+                 (("lexical", lexical), ("dense", dense))}
+        sims = dict(dense)
+        return [
+            Hit(p, chunks[p], score, {name: r.get(p, 0) for name, r in ranks.items()}, sims.get(p))
+            for p, score in fused
+            if p in chunks
+        ]
+
+
+def coverage(question: str, passage: str) -> float:
+    """Share of the question's topic tokens (folded) found in a passage: a cheap relevance signal."""
+    wanted = {fold(t) for t in tokens(question) if not is_question_word(t)}
+    if not wanted:
+        return 0.0
+    return len(wanted & set(folded_tokens(passage))) / len(wanted)

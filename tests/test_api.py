@@ -1,0 +1,73 @@
+"""The JSON API against the real running server."""
+
+import httpx
+import pytest
+from conftest import Server
+
+
+def test_health(server):
+    r = httpx.get(server.url + "/api/health", timeout=30)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok" and body["articles"] >= 5 and body["chunks"] > 0
+
+
+def test_ask_returns_the_cli_json_shape(server):
+    r = httpx.post(server.url + "/api/ask", json={"question": "Tỉnh nào tụt 17 bậc chỉ số PAR Index?", "k": 3},
+                   timeout=60)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert "Hà Nam" in body["answer"] and len(body["citations"]) == 3
+    top = body["citations"][0]
+    assert "tụt 17 bậc" in top["text"]
+    art = httpx.get(server.url + f"/api/articles/{top['article_id']}", timeout=30).json()
+    assert art["text"][top["start"] : top["end"]] == top["text"]
+    assert art["provinces"][0] == "Hà Nam" and art["title"]
+
+
+def test_ask_with_filters(server):
+    r = httpx.post(server.url + "/api/ask", json={"question": "cải cách hành chính", "k": 5,
+                                                  "filters": {"provinces": ["Sơn La"]}}, timeout=60)
+    assert r.status_code == 200 and {c["province"] for c in r.json()["citations"]} == {"Sơn La"}
+
+
+@pytest.mark.parametrize(
+    "payload,status",
+    [
+        ({"question": ""}, 400),
+        ({"question": "   "}, 400),
+        ({"question": "x" * 5000}, 400),
+        ({"question": "Hà Nam", "k": 0}, 422),
+        ({"question": "Hà Nam", "filters": {"date_from": "hôm qua"}}, 422),
+        ({}, 422),
+    ],
+)
+def test_bad_requests_get_clear_4xx(server, payload, status):
+    r = httpx.post(server.url + "/api/ask", json=payload, timeout=30)
+    assert r.status_code == status
+    assert "detail" in r.json()
+
+
+def test_oversized_body_is_refused(server):
+    r = httpx.post(server.url + "/api/ask", content=b'{"question": "' + b"a" * 100_000 + b'"}',
+                   headers={"content-type": "application/json"}, timeout=30)
+    assert r.status_code == 413
+
+
+@pytest.mark.parametrize("article_id", ["0000000000000000", "..%2F..%2Fetc%2Fpasswd", "not-an-id"])
+def test_unknown_article_ids_get_404(server, article_id):
+    r = httpx.get(server.url + f"/api/articles/{article_id}", timeout=30)
+    assert r.status_code == 404
+
+
+def test_api_token_when_configured(seed_settings, tmp_path):
+    srv = Server(seed_settings.index_dir, tmp_path, QA_API_TOKEN="s3cret")
+    try:
+        assert httpx.get(srv.url + "/api/health", timeout=30).status_code == 401
+        ok = httpx.get(srv.url + "/api/health", headers={"Authorization": "Bearer s3cret"}, timeout=30)
+        assert ok.status_code == 200
+        wrong = httpx.post(srv.url + "/api/ask", json={"question": "Hà Nam"},
+                           headers={"Authorization": "Bearer nope"}, timeout=30)
+        assert wrong.status_code == 401
+    finally:
+        srv.stop()

@@ -1,0 +1,147 @@
+"""The index folder: round trip, incremental ingest, removal, atomicity, mismatch errors."""
+
+import json
+import shutil
+from dataclasses import replace
+
+import pytest
+from conftest import SEEDS
+
+from qa import pipeline
+from qa.errors import IndexMismatch, IndexMissing
+from qa.pipeline import Assistant
+from qa.store import IndexReader
+
+
+def _copy_seeds(tmp_path, names=None):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for p in sorted(SEEDS.glob("*.txt")):
+        if names is None or p.name in names:
+            shutil.copy(p, folder / p.name)
+    return folder
+
+
+def _chunk_rows(settings):
+    reader = IndexReader(settings.index_path)
+    rows = reader.db.execute('SELECT pos, article_id, ordinal, start, "end", text FROM chunks ORDER BY pos').fetchall()
+    return [tuple(r) for r in rows]
+
+
+def test_round_trip_and_offsets(hash_settings, tmp_path):
+    folder = _copy_seeds(tmp_path)
+    report = pipeline.ingest([folder], hash_settings)
+    assert len(report.added) == 5 and report.chunks_added > 0
+    reader = IndexReader(hash_settings.index_path)
+    assert reader.manifest["counts"] == {"articles": 5, "chunks": report.chunks_added}
+    assert reader.dense.ntotal == report.chunks_added == len(reader.lexical)
+    for art in reader.articles():
+        positions = reader.positions_of([art.id]).tolist()
+        chunks = reader.chunks(positions)
+        assert chunks
+        for c in chunks.values():
+            assert art.text[c.start : c.end] == c.text
+    # the same chunks come back after re-opening
+    assert _chunk_rows(hash_settings) == _chunk_rows(hash_settings)
+
+
+def test_incremental_ingest_adds_only_new_chunks(hash_settings, tmp_path):
+    folder = _copy_seeds(tmp_path, names={"000_88f03a1fd3c72d70.txt", "001_02cd78e828767b57.txt"})
+    pipeline.ingest([folder], hash_settings)
+    before = _chunk_rows(hash_settings)
+    gen_before = IndexReader(hash_settings.index_path).generation
+
+    again = pipeline.ingest([folder], hash_settings)  # unchanged: nothing happens
+    assert again.added == [] and len(again.unchanged) == 2 and again.manifest is None
+    assert IndexReader(hash_settings.index_path).generation == gen_before
+
+    shutil.copy(SEEDS / "002_1e67a61f8ae727bb.txt", folder)
+    report = pipeline.ingest([folder], hash_settings)
+    after = _chunk_rows(hash_settings)
+    assert len(report.added) == 1 and len(report.unchanged) == 2
+    assert after[: len(before)] == before  # old chunks untouched
+    assert len(after) == len(before) + report.chunks_added
+    assert len({r[1:3] for r in after}) == len(after)  # no duplicate (article, ordinal)
+
+
+def test_same_article_under_two_names_is_ingested_once(hash_settings, tmp_path):
+    folder = _copy_seeds(tmp_path, names={"003_a7fd09347936ea53.txt"})
+    shutil.copy(folder / "003_a7fd09347936ea53.txt", folder / "bản sao có dấu cách.txt")
+    report = pipeline.ingest([folder], hash_settings)
+    assert len(report.added) == 1 and len(report.duplicates) == 1
+    assert IndexReader(hash_settings.index_path).manifest["counts"]["articles"] == 1
+
+
+def test_changed_file_replaces_its_article(hash_settings, tmp_path):
+    folder = _copy_seeds(tmp_path, names={"004_e6d35a45ef2bf389.txt"})
+    pipeline.ingest([folder], hash_settings)
+    old_id = IndexReader(hash_settings.index_path).articles()[0].id
+    path = folder / "004_e6d35a45ef2bf389.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\n\nĐoạn bổ sung: tỉnh đặt mục tiêu 99 xã nông thôn mới.",
+                    encoding="utf-8")
+    pipeline.ingest([folder], hash_settings)
+    arts = IndexReader(hash_settings.index_path).articles()
+    assert len(arts) == 1 and arts[0].id != old_id and "99 xã" in arts[0].text
+    assert all(r[1] == arts[0].id for r in _chunk_rows(hash_settings))
+
+
+def test_remove_article(hash_settings, tmp_path):
+    folder = _copy_seeds(tmp_path, names={"000_88f03a1fd3c72d70.txt", "001_02cd78e828767b57.txt"})
+    pipeline.ingest([folder], hash_settings)
+    reader = IndexReader(hash_settings.index_path)
+    victim = reader.articles()[0].id
+    assert pipeline.remove([victim, "0123456789abcdef"], hash_settings) == ["0123456789abcdef"]
+    reader = IndexReader(hash_settings.index_path)
+    assert [a.id for a in reader.articles()] != [] and victim not in {a.id for a in reader.articles()}
+    assert reader.dense.ntotal == reader.manifest["counts"]["chunks"] == len(reader.lexical)
+    assert victim not in {r[1] for r in _chunk_rows(hash_settings)}
+
+
+def test_missing_index_is_a_clear_error(hash_settings):
+    with pytest.raises(IndexMissing, match="qa ingest"):
+        Assistant(hash_settings).ask("Hà Nam xếp thứ mấy?")
+
+
+def test_model_mismatch_is_a_clear_error(hash_settings, tmp_path):
+    pipeline.ingest([_copy_seeds(tmp_path, names={"000_88f03a1fd3c72d70.txt"})], hash_settings)
+    manifest_path = hash_settings.index_path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["model"] = "some-other-model"
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="some-other-model"):
+        Assistant(hash_settings).ask("Lạng Sơn")
+    with pytest.raises(IndexMismatch, match="--rebuild"):
+        pipeline.ingest([SEEDS / "001_02cd78e828767b57.txt"], hash_settings)
+
+
+def test_other_format_and_damage_are_clear_errors_and_rebuild_repairs(hash_settings, tmp_path):
+    folder = _copy_seeds(tmp_path, names={"000_88f03a1fd3c72d70.txt"})
+    pipeline.ingest([folder], hash_settings)
+    reader = IndexReader(hash_settings.index_path)
+    faiss_file = hash_settings.index_path / reader.manifest["files"]["faiss"]
+    faiss_file.write_bytes(faiss_file.read_bytes()[:100])  # truncated
+    with pytest.raises(IndexMismatch, match="rebuild"):
+        IndexReader(hash_settings.index_path)
+    pipeline.ingest([folder], hash_settings, rebuild=True)
+    assert IndexReader(hash_settings.index_path).manifest["counts"]["articles"] == 1
+
+    manifest_path = hash_settings.index_path / "manifest.json"
+    manifest_path.write_text(manifest_path.read_text().replace('"format": 1', '"format": 99'))
+    with pytest.raises(IndexMismatch, match="format"):
+        IndexReader(hash_settings.index_path)
+
+
+def test_chunking_change_needs_rebuild(hash_settings, tmp_path):
+    folder = _copy_seeds(tmp_path, names={"000_88f03a1fd3c72d70.txt"})
+    pipeline.ingest([folder], hash_settings)
+    with pytest.raises(IndexMismatch, match="chunking"):
+        pipeline.ingest([SEEDS / "001_02cd78e828767b57.txt"], replace(hash_settings, chunk_size=400))
+
+
+def test_old_generations_are_pruned(hash_settings, tmp_path):
+    folder = _copy_seeds(tmp_path, names={"000_88f03a1fd3c72d70.txt"})
+    pipeline.ingest([folder], hash_settings)
+    for name in ("001_02cd78e828767b57.txt", "002_1e67a61f8ae727bb.txt", "003_a7fd09347936ea53.txt"):
+        pipeline.ingest([SEEDS / name], hash_settings)
+    gens = {p.name.split(".")[0].split("-")[1] for p in hash_settings.index_path.iterdir() if "-" in p.name}
+    assert len(gens) == 2  # the current generation and the previous one
