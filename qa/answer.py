@@ -10,7 +10,7 @@ import numpy as np
 
 from . import provinces
 from .records import Answer, Article, Citation, Hit
-from .retrieve import Query, coverage, is_question_word
+from .retrieve import Query, is_question_word
 from .text import fold, sentence_spans, terms
 
 NOT_FOUND = "Không tìm thấy thông tin trả lời câu hỏi này trong các bài viết đã nạp."
@@ -41,13 +41,28 @@ def make_citations(hits: list[Hit], articles: dict[str, Article]) -> list[Citati
     return out
 
 
-def relevance(q: Query, hits: list[Hit], articles: dict[str, Article]) -> float:
-    """How well the best of the top passages matches the question, 0..1 (topic-token coverage or cosine)."""
+def relevance(q: Query, hits: list[Hit], articles: dict[str, Article], idf: Callable[[str], float]) -> float:
+    """Share of the question's distinctive terms (IDF-weighted, folded) found in one of the top passages, 0..1.
+
+    A word the articles never use weighs the most, so "Giá vàng SJC" is not answered by a passage
+    that merely shares "giá". Unseen word pairs and English words the articles never use are left
+    out (an English question is judged on its numbers, names and the Vietnamese of its admin terms).
+    """
+    unseen = idf("\x00")
+    weights: dict[str, float] = {}
+    for term, w in zip(q.folded, q.weights):
+        value = idf(term)
+        if value >= unseen and ("_" in term or (q.english and w == 1.0)):
+            continue  # a word pair, or an English word, the articles never use says nothing either way
+        weights[term] = max(weights.get(term, 0.0), w * value)
+    total = sum(weights.values())
+    if not total:
+        return 0.0
     best = 0.0
     for hit in hits[:3]:
         meta = articles[hit.chunk.article_id].meta
-        cov = coverage(q.text, " ".join((hit.chunk.text, meta.title, *meta.provinces)))
-        best = max(best, cov, hit.cosine - 0.1 if hit.cosine is not None and cov == 0 else 0.0)
+        have = {fold(t) for t in terms(" ; ".join((hit.chunk.text, meta.title, *meta.provinces)))}
+        best = max(best, sum(v for t, v in weights.items() if t in have) / total)
     return best
 
 
@@ -82,16 +97,25 @@ def compose(
     q: Query,
     hits: list[Hit],
     articles: dict[str, Article],
+    idf: Callable[[str], float],
     min_relevance: float,
+    min_cosine_english: float = 0.0,
     rescore: Callable[[str, list[str]], np.ndarray] | None = None,
 ) -> Answer:
-    """An extractive answer from the hits, or a plain "not found" when they do not match the question."""
+    """An extractive answer from the hits, or a plain "not found" when they do not match the question.
+
+    English questions share few words with Vietnamese articles, so they must also be close in meaning
+    (cosine of the best dense hit) before an answer is given.
+    """
     citations = make_citations(hits, articles)
-    if not citations or relevance(q, hits, articles) < min_relevance:
+    cosine = max((h.cosine for h in hits if h.cosine is not None), default=1.0)
+    if (not citations or relevance(q, hits, articles, idf) < min_relevance
+            or (q.english and cosine < min_cosine_english)):
         return Answer(q.text, NOT_FOUND, tuple(citations), found=False)
     texts = {a.id: a.text for a in articles.values()}
     sentences = _score_sentences(q, citations, texts, top=3)
-    if rescore is not None and sentences and sentences[0].score < 0.5:
+    lexical_choice = bool(sentences) and sentences[0].score >= 0.5
+    if rescore is not None and sentences and not lexical_choice:
         # few words in common (an English or paraphrased question): let the embedder choose
         pool = [s for s in sentences if s.citation <= 2][:6]
         sims = rescore(q.text, [s.text for s in pool])
@@ -101,7 +125,7 @@ def compose(
         )
     best = sentences[0]
     used = [best]
-    for s in sentences[1:]:
+    for s in sentences[1:] if lexical_choice else ():  # a second passage only when it matches as well
         if s.citation != best.citation and s.score >= 0.9 * best.score and s.text != best.text:
             used.append(s)
             break

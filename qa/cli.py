@@ -12,6 +12,7 @@ import click
 
 from .config import Settings, pin_threads
 from .errors import QAError
+from .text import display_date
 
 log = logging.getLogger("qa")
 
@@ -31,6 +32,9 @@ class _Group(click.Group):
             sys.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # `qa ask … | head`: the reader went away; not an error of ours
+            sys.stderr.close()
+            sys.exit(0)
         except KeyboardInterrupt:
             click.echo("interrupted; the index is unchanged unless the last step finished.", err=True)
             sys.exit(130)
@@ -101,7 +105,7 @@ def _print_answer(answer) -> None:
     if answer.citations:
         click.echo()
     for c in answer.citations:
-        where = ", ".join(x for x in (c.source, c.date) if x)
+        where = ", ".join(x for x in (c.source, display_date(c.date)) if x)
         passage = c.text if len(c.text) <= 240 else c.text[:240].rstrip() + "…"
         click.echo(f'[{c.n}] {c.title or c.file} — {where or c.file} — "{passage}"')
 
@@ -159,7 +163,7 @@ def show(ctx, article_id: str, as_json: bool) -> None:
         return
     m = art.meta
     click.echo(f"# {m.title}")
-    for label, value in (("id", art.id), ("file", art.file), ("date", m.date), ("source", m.source),
+    for label, value in (("id", art.id), ("file", art.file), ("date", display_date(m.date)), ("source", m.source),
                          ("author", m.author), ("provinces", ", ".join(m.provinces)),
                          ("people", ", ".join(m.people)), ("documents", ", ".join(m.doc_numbers))):
         if value:
@@ -189,7 +193,7 @@ def list_articles(ctx, as_json: bool) -> None:
         row = {"id": art.id, "file": art.file, "title": art.meta.title, "date": art.meta.date,
                "provinces": list(art.meta.provinces)}
         click.echo(json.dumps(row, ensure_ascii=False) if as_json else
-                   f"{art.id}  {art.meta.date or '          '}  {art.file}  {art.meta.title[:70]}")
+                   f"{art.id}  {display_date(art.meta.date):10}  {art.file}  {art.meta.title[:70]}")
 
 
 @main.command()

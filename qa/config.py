@@ -35,7 +35,10 @@ class Settings:
     weight_folded: float = 0.5
     weight_dense: float = 0.5
     rrf_k: int = 60
-    min_score: float = 0.0
+    # "Not found" below these (calibrated on seed and off-topic questions, see README): share of the
+    # question's distinctive terms a top passage holds, and for English questions the best cosine.
+    min_relevance: float = 0.6
+    min_cosine_english: float = 0.76
     reranker: str = ""
     # Input limits
     max_file_mb: float = 5.0

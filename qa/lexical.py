@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -66,3 +67,11 @@ class LexicalIndex:
             if tok in vocab and tok:
                 out += w * model.get_scores([tok])
         return out
+
+    def idf(self, field: str, token: str) -> float:
+        """BM25 inverse document frequency of a token (a token the index never saw gets the highest)."""
+        n = len(self.positions)
+        model = self._models.get(field)
+        tid = self._vocab.get(field, {}).get(token)
+        df = 0 if tid is None or model is None else int(model.scores["indptr"][tid + 1] - model.scores["indptr"][tid])
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,7 +174,9 @@ class Assistant:
         retriever = self.retriever()
         hits = retriever.search(text, k, filters)
         articles = retriever.index.metas({h.chunk.article_id for h in hits}) if hits else {}
-        answer = compose(Query.parse(text), hits, articles, self.settings.min_score, self._rescore)
+        idf = partial(retriever.index.lexical.idf, "folded")
+        s = self.settings
+        answer = compose(Query.parse(text), hits, articles, idf, s.min_relevance, s.min_cosine_english, self._rescore)
         if self.settings.llm_url and self.settings.llm_model and answer.found:
             from .llm import generate
 

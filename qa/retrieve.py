@@ -11,7 +11,7 @@ from .config import Settings
 from .embed import Embedder
 from .records import Hit
 from .store import IndexReader
-from .text import fold, folded_tokens, has_diacritics, normalize, tokens, words
+from .text import fold, has_diacritics, normalize, tokens, words
 
 # Question words carry no topic; dropped from lexical queries only (the index keeps every token).
 _QUESTION_WORDS = (
@@ -20,6 +20,10 @@ _QUESTION_WORDS = (
     " of in on to for by with at as from"
 ).split()
 QUESTION_WORDS = frozenset(_QUESTION_WORDS) | frozenset(fold(w) for w in _QUESTION_WORDS)
+
+
+# Words that mark a question as English (none of them is a Vietnamese syllable typed without diacritics).
+ENGLISH_MARKERS = frozenset("the is are was were what which who whom whose when where why how did does of".split())
 
 
 def is_question_word(token: str) -> bool:
@@ -48,6 +52,7 @@ class Query:
     folded: list[str]
     weights: list[float]
     typed_without_diacritics: bool
+    english: bool = False
 
     @classmethod
     def parse(cls, question: str) -> Query:
@@ -58,7 +63,8 @@ class Query:
             extra = _topic_terms(phrase)
             toks += extra
             weights += [expand.WEIGHT] * len(extra)
-        return cls(text, toks, [fold(t) for t in toks], weights, not has_diacritics(text))
+        english = text.isascii() and any(w in ENGLISH_MARKERS for w in words(text))
+        return cls(text, toks, [fold(t) for t in toks], weights, not has_diacritics(text), english)
 
 
 def _topic_terms(text: str) -> list[str]:
@@ -187,11 +193,3 @@ class Retriever:
             for p, score in fused
             if p in chunks
         ]
-
-
-def coverage(question: str, passage: str) -> float:
-    """Share of the question's topic tokens (folded) found in a passage: a cheap relevance signal."""
-    wanted = {fold(t) for t in tokens(question) if not is_question_word(t)}
-    if not wanted:
-        return 0.0
-    return len(wanted & set(folded_tokens(passage))) / len(wanted)

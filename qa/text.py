@@ -111,7 +111,7 @@ def folded_tokens(text: str) -> list[str]:
     return [fold(t) for t in tokens(text)]
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…;:])[\"')\]]*\s+(?=[\"'(\[]?[A-ZĐÀ-Ỹ0-9])|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?…;])[\"')\]]*\s+(?=[\"'(\[]?[A-ZĐÀ-Ỹ0-9])|\n+")
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -131,3 +131,11 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         if trail > lead:
             out.append((a + lead, a + trail))
     return out
+
+
+def display_date(iso: str | None) -> str:
+    """A stored date as Vietnamese readers write it: "2021-04-20" → "20/04/2021", "--06-22" → "22/06"."""
+    if not iso:
+        return ""
+    y, m, d = iso.split("-")[-3:] if not iso.startswith("--") else ("", *iso[2:].split("-"))
+    return f"{d}/{m}/{y}" if y else f"{d}/{m}"

@@ -18,6 +18,7 @@ from .errors import QAError
 from .pipeline import Assistant
 from .records import Answer
 from .retrieve import Filters
+from .text import display_date
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def render_citations(answer: Answer, articles: dict) -> str:
     cards = []
     for c in answer.citations:
         quoted = [(a, b) for n, a, b in answer.highlights if n == c.n]
-        meta = " · ".join(html.escape(x) for x in (c.source, c.date, c.province) if x)
+        meta = " · ".join(html.escape(x) for x in (c.source, display_date(c.date), c.province) if x)
         art = articles.get(c.article_id)
         body = _mark(art.text, 0, len(art.text), [(c.start, c.end)], "qa-span") if art else ""
         cards.append(

@@ -20,6 +20,14 @@ for var in [v for v in os.environ if v.startswith("QA_") and v != "QA_MODEL_DIR"
 pin_threads(2)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (the browser tests screenshot failures)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "rep_" + report.when, report)
+
+
 @pytest.fixture(scope="session")
 def base_settings(tmp_path_factory) -> Settings:
     """Default settings with the index in a temporary folder."""

@@ -51,3 +51,11 @@ def test_sentence_spans_lie_inside_the_text(s):
     for a, b in sentence_spans(s):
         assert 0 <= a < b <= len(s)
         assert s[a:b] == s[a:b].strip()
+
+
+def test_display_date():
+    from qa.text import display_date
+
+    assert display_date("2021-04-20") == "20/04/2021"
+    assert display_date("--06-22") == "22/06"
+    assert display_date(None) == ""
