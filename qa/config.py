@@ -22,7 +22,7 @@ class Settings:
     embedder: str = "onnx-int8"
     model_dir: str = _default_model_dir()
     threads: int = 2
-    batch_size: int = 8
+    batch_size: int = 1  # measured fastest on 2 cores with ONNX Runtime (benchmarks/embedders.py)
     # Chunking (characters). Stored in the manifest: changing them needs `qa ingest --rebuild`.
     chunk_size: int = 700
     chunk_overlap: int = 100

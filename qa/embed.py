@@ -57,6 +57,7 @@ class OnnxEmbedder:
         self.model_id = E5_FAMILY
         self.backend = backend
         self.dim = 384
+        self._run([QUERY_PREFIX + "khởi động"])  # the first run allocates; pay it at load, not on a user's question
 
     def _run(self, texts: list[str]) -> np.ndarray:
         if len(texts) > 1:

@@ -111,6 +111,10 @@ def expansions(question: str) -> list[str]:
             extra.append(GLOSSARY[phrase])
             english = english.replace(phrase, " ")
     named = provinces.find(question)
+    for name in named:  # English word order: "Lang Son province" is "tỉnh Lạng Sơn"
+        for english_word, vietnamese in (("province", "tỉnh"), ("city", "thành phố")):
+            if _contains(folded, f"{fold(name)} {english_word}"):
+                extra.append(f"{vietnamese} {name}")
     for name in named:  # a post-2025 unit ("Ninh Bình") also means the provinces merged into it
         try:
             merged = provinces.old_names(name)

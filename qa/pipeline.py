@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np

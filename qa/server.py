@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 from .config import Settings, pin_threads
 
@@ -15,6 +16,7 @@ def create_app(settings: Settings):
     import gradio as gr
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
+    from fastapi.responses import FileResponse
 
     from . import api, ui
     from .pipeline import Assistant
@@ -23,9 +25,16 @@ def create_app(settings: Settings):
     app = FastAPI(title="hoi-dap", docs_url="/api/docs", openapi_url="/api/openapi.json")
     origins = [o.strip() for o in os.environ.get("QA_ALLOWED_ORIGINS", "").split(",") if o.strip()]
     if origins:
-        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"])
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
+                           allow_headers=["*"], allow_credentials=True)
     api.install(app, assistant, settings.api_token)
+
+    @app.get("/gradio.js", include_in_schema=False)
+    def web_component() -> FileResponse:
+        """Gradio's web-component loader, served here so intranet pages need no CDN."""
+        return FileResponse(Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js",
+                            media_type="text/javascript")
+
     auth = tuple(settings.auth.split(":", 1)) if ":" in settings.auth else None
     page = ui.build(assistant, settings)
     return gr.mount_gradio_app(app, page, path="/", auth=auth, css=ui.CSS, head=ui.HEAD, footer_links=["api"],

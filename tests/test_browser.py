@@ -48,6 +48,14 @@ def page(browser, tmp_path, request):
     context.close()
 
 
+def _static_server(folder: Path, port: int = 0) -> http.server.ThreadingHTTPServer:
+    """A plain web server for an intranet-like page on another origin."""
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(folder))  # noqa: E731
+    static = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=static.serve_forever, daemon=True).start()
+    return static
+
+
 def ask(frame, question: str) -> None:
     frame.locator("#qa-question textarea").wait_for(timeout=60_000)
     frame.locator("#qa-question textarea").fill(question)
@@ -83,13 +91,11 @@ def test_ask_answer_and_open_cited_article(server, page, tmp_path):
 
 def test_page_works_inside_an_iframe(server, page, tmp_path):
     (tmp_path / "intranet.html").write_text(
-        f'<!doctype html><html><body><h1>Cổng nội bộ</h1>'
+        f'<!doctype html><html><head><meta charset="utf-8"></head><body><h1>Cổng nội bộ</h1>'
         f'<iframe id="qa" src="{server.url}/" width="1200" height="850" style="border:0"></iframe></body></html>',
         encoding="utf-8",
     )
-    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
-    static = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=static.serve_forever, daemon=True).start()
+    static = _static_server(tmp_path)
     try:
         page.goto(f"http://127.0.0.1:{static.server_port}/intranet.html", wait_until="domcontentloaded")
         frame = page.frame_locator("#qa")
@@ -127,3 +133,24 @@ def test_hostile_article_uploaded_from_the_page_renders_as_text(server, page, tm
     assert page.dialogs == []  # nothing ran
     assert page.locator("#qa-citations script, #qa-citations img, #qa-chat img[src=x]").count() == 0
     assert page.evaluate("typeof window.__xss") == "undefined"
+
+
+def test_page_works_as_a_web_component_on_another_origin(seed_settings, page, tmp_path):
+    from conftest import Server, free_port
+
+    static_port = free_port()
+    origin = f"http://127.0.0.1:{static_port}"
+    srv = Server(seed_settings.index_dir, tmp_path, QA_ALLOWED_ORIGINS=origin)
+    (tmp_path / "component.html").write_text(
+        f'<!doctype html><html><head><meta charset="utf-8"><script type="module" src="{srv.url}/gradio.js"></script></head>'
+        f'<body><h1>Cổng nội bộ</h1><gradio-app src="{srv.url}"></gradio-app></body></html>',
+        encoding="utf-8",
+    )
+    static = _static_server(tmp_path, static_port)
+    try:
+        page.goto(f"{origin}/component.html", wait_until="domcontentloaded")
+        ask(page, "Ai là Chủ tịch UBND tỉnh Hà Nam?")
+        wait_answer(page, "Trương Quốc Huy")
+    finally:
+        static.shutdown()
+        srv.stop()
