@@ -288,19 +288,19 @@ def build_bert(src: dict):
         "embeddings.LayerNorm.bias": f32("emb.ln.b", (H,)),
     }
     for i in range(c["layers"]):
-        p, l = f"encoder.layer.{i}.", f"l{i}."
+        p, src = f"encoder.layer.{i}.", f"l{i}."
         for hf, ours in (("attention.self.query", "q"), ("attention.self.key", "k"),
                          ("attention.self.value", "v"), ("attention.output.dense", "ao")):
-            sd[p + hf + ".weight"] = q4(l + ours + ".w", H, H)
-            sd[p + hf + ".bias"] = f32(l + ours + ".b", (H,))
-        sd[p + "attention.output.LayerNorm.weight"] = f32(l + "aln.w", (H,))
-        sd[p + "attention.output.LayerNorm.bias"] = f32(l + "aln.b", (H,))
-        sd[p + "intermediate.dense.weight"] = q4(l + "fi.w", FF, H)
-        sd[p + "intermediate.dense.bias"] = f32(l + "fi.b", (FF,))
-        sd[p + "output.dense.weight"] = q4(l + "fo.w", H, FF)
-        sd[p + "output.dense.bias"] = f32(l + "fo.b", (H,))
-        sd[p + "output.LayerNorm.weight"] = f32(l + "oln.w", (H,))
-        sd[p + "output.LayerNorm.bias"] = f32(l + "oln.b", (H,))
+            sd[p + hf + ".weight"] = q4(src + ours + ".w", H, H)
+            sd[p + hf + ".bias"] = f32(src + ours + ".b", (H,))
+        sd[p + "attention.output.LayerNorm.weight"] = f32(src + "aln.w", (H,))
+        sd[p + "attention.output.LayerNorm.bias"] = f32(src + "aln.b", (H,))
+        sd[p + "intermediate.dense.weight"] = q4(src + "fi.w", FF, H)
+        sd[p + "intermediate.dense.bias"] = f32(src + "fi.b", (FF,))
+        sd[p + "output.dense.weight"] = q4(src + "fo.w", H, FF)
+        sd[p + "output.dense.bias"] = f32(src + "fo.b", (H,))
+        sd[p + "output.LayerNorm.weight"] = f32(src + "oln.w", (H,))
+        sd[p + "output.LayerNorm.bias"] = f32(src + "oln.b", (H,))
 
     with torch.device("meta"):  # skip the random init (~5 s): every weight is assigned below
         model = BertModel(cfg, add_pooling_layer=False)

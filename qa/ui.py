@@ -209,6 +209,14 @@ def build(assistant: Assistant, settings: Settings) -> gr.Blocks:
             load = gr.Button("Nạp vào chỉ mục", elem_id="qa-load")
             status = gr.Markdown()
 
+        def ask_api(question: str, k: int = 5) -> dict:
+            """Answer a question with cited passages (the same JSON as `qa ask --json`)."""
+            try:
+                return assistant.ask(question, int(k)).to_json()
+            except QAError as exc:
+                raise gr.Error(str(exc)) from exc
+
+        gr.api(ask_api, api_name="ask")
         inputs = [question, chat, provinces, date_from, date_to, search_only, k, answers]
         outputs = [question, chat, citations, answers]
         send.click(respond, inputs, outputs)

@@ -71,3 +71,12 @@ def test_api_token_when_configured(seed_settings, tmp_path):
         assert wrong.status_code == 401
     finally:
         srv.stop()
+
+
+def test_usable_through_gradio_client(server):
+    from gradio_client import Client
+
+    client = Client(server.url + "/", verbose=False)
+    result = client.predict("Nghị quyết 17-NQ/TU của Tỉnh ủy Hà Nam ban hành ngày nào?", 3, api_name="/ask")
+    assert "15/9/2021" in result["answer"] or "15/9/2021" in result["citations"][0]["text"]
+    assert len(result["citations"]) == 3

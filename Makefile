@@ -1,0 +1,20 @@
+.PHONY: setup run test bench eval lint
+
+setup:
+	bash scripts/setup.sh
+
+run:
+	bash scripts/run.sh
+
+test:
+	bash scripts/test.sh
+
+bench:
+	.venv/bin/python benchmarks/retrieval.py
+	.venv/bin/python benchmarks/embedders.py --quick
+
+eval:
+	.venv/bin/qa eval ../shared/eval/seed_questions.jsonl ../shared/eval/xquad_vi
+
+lint:
+	.venv/bin/ruff check qa tests benchmarks app.py
