@@ -189,7 +189,7 @@ def list_articles(ctx, as_json: bool) -> None:
     """List the ingested articles."""
     from .store import IndexReader
 
-    for art in IndexReader(_settings(ctx).index_path).articles():
+    for art in IndexReader(_settings(ctx).index_path).catalogue():
         row = {"id": art.id, "file": art.file, "title": art.meta.title, "date": art.meta.date,
                "provinces": list(art.meta.provinces)}
         click.echo(json.dumps(row, ensure_ascii=False) if as_json else

@@ -39,7 +39,8 @@ class Settings:
     # question's distinctive terms a top passage holds, and for English questions the best cosine.
     min_relevance: float = 0.6
     min_cosine_english: float = 0.76
-    reranker: str = ""
+    reranker: str = ""  # a sentence-transformers CrossEncoder name or local directory; off when empty
+    rerank_candidates: int = 20
     # Input limits
     max_file_mb: float = 5.0
     max_question_chars: int = 2000

@@ -131,7 +131,7 @@ class Retriever:
             return None
         wanted = {fold(p) for p in expand.related_provinces(filters.provinces)}
         ids = []
-        for art in self.index.articles():
+        for art in self.index.catalogue():
             if wanted and not wanted & {fold(p) for p in art.meta.provinces}:
                 continue
             date = art.meta.date or ""
@@ -183,13 +183,19 @@ class Retriever:
         allowed = self.allowed(filters)
         lexical = self.lexical(q, s.candidates, allowed)
         dense = self.dense(q, s.candidates, allowed)
-        fused = self.fuse(lexical, dense)[: k or s.top_k]
+        k = k or s.top_k
+        fused = self.fuse(lexical, dense)[: max(k, s.rerank_candidates) if s.reranker else k]
         chunks = self.index.chunks([p for p, _ in fused])
         ranks = {name: {p: r for r, (p, _) in enumerate(ranking, 1)} for name, ranking in
                  (("lexical", lexical), ("dense", dense))}
         sims = dict(dense)
-        return [
+        hits = [
             Hit(p, chunks[p], score, {name: r.get(p, 0) for name, r in ranks.items()}, sims.get(p))
             for p, score in fused
             if p in chunks
         ]
+        if s.reranker:
+            from .rerank import rerank
+
+            hits = rerank(s.reranker, q.text, hits)
+        return hits[:k]

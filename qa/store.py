@@ -120,6 +120,11 @@ class IndexReader:
     def articles(self) -> list[Article]:
         return [_article_from_row(r) for r in self.db.execute("SELECT * FROM articles ORDER BY file")]
 
+    def catalogue(self) -> list[Article]:
+        """Every article's id, file and metadata, without the text (cheap: for filters and lists)."""
+        rows = self.db.execute("SELECT id, file, '' AS text, meta FROM articles ORDER BY file")
+        return [_article_from_row(r) for r in rows]
+
     def metas(self, article_ids: set[str]) -> dict[str, Article]:
         marks = ",".join("?" * len(article_ids))
         rows = self.db.execute(f"SELECT * FROM articles WHERE id IN ({marks})", list(article_ids))

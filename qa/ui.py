@@ -110,7 +110,7 @@ def build(assistant: Assistant, settings: Settings) -> gr.Blocks:
 
     def province_choices() -> list[str]:
         try:
-            names = {p for a in assistant.reader().articles() for p in a.meta.provinces}
+            names = {p for a in assistant.reader().catalogue() for p in a.meta.provinces}
         except QAError:
             return []
         return sorted(names)

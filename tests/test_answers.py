@@ -68,3 +68,29 @@ def test_new_province_name_reaches_merged_province(assistant):
 def test_bad_questions_are_refused_with_one_sentence(assistant, bad):
     with pytest.raises(InputError):
         assistant.ask(bad)
+
+
+def test_cross_encoder_reranker_reorders_the_fused_candidates(seed_settings, embedder):
+    # No trained re-ranker can be downloaded here; the converted e5 directory loads as a CrossEncoder
+    # (with an untrained head), which is enough to show the stage runs and only reorders candidates.
+    from dataclasses import replace
+
+    from qa.pipeline import Assistant
+
+    plain = Assistant(seed_settings, embedder).search("Hà Nam xếp thứ mấy về PAPI?", k=20)
+    st_dir = str(__import__("pathlib").Path(seed_settings.model_dir) / "st")
+    reranked = Assistant(replace(seed_settings, reranker=st_dir, rerank_candidates=20), embedder).search(
+        "Hà Nam xếp thứ mấy về PAPI?", k=5)
+    assert len(reranked) == 5
+    assert {h.pos for h in reranked} <= {h.pos for h in plain}
+    assert [h.score for h in reranked] == sorted((h.score for h in reranked), reverse=True)
+
+
+def test_missing_reranker_is_a_clear_error(seed_settings, embedder):
+    from dataclasses import replace
+
+    from qa.errors import ModelMissing
+    from qa.pipeline import Assistant
+
+    with pytest.raises(ModelMissing, match="re-ranker"):
+        Assistant(replace(seed_settings, reranker="/nonexistent/reranker"), embedder).ask("Hà Nam")
