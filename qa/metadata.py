@@ -219,9 +219,12 @@ def _author(paras: list[str]) -> str | None:
     return None
 
 
+PROVINCE_SCAN_CHARS = 50_000  # an article names its provinces early; a huge file need not be scanned whole
+
+
 def _provinces(title: str, text: str) -> tuple[str, ...]:
     ordered = provinces.find(title)
-    for name in provinces.find(f"{title}\n{text}"):
+    for name in provinces.find(f"{title}\n{text[:PROVINCE_SCAN_CHARS]}"):
         if name not in ordered:
             ordered.append(name)
     return tuple(ordered)

@@ -1,0 +1,108 @@
+"""Crashes and concurrency: SIGKILL mid-ingest never leaves a mixed index; one writer at a time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import SEEDS
+
+from qa.errors import IndexMissing
+from qa.store import IndexReader
+
+
+def _articles(folder, n, first=0):
+    """n distinct articles made from the seeds (each seed with a numbered paragraph)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    seeds = sorted(SEEDS.glob("*.txt"))
+    for i in range(first, first + n):
+        head, rest = seeds[i % len(seeds)].read_text(encoding="utf-8").split("\n\n", 1)
+        note = f"Bản lưu trữ số {i} của bài viết được cập nhật ngày {1 + i % 28}/5/2021 tại kho dữ liệu."
+        (folder / f"bai-{i:03d}.txt").write_text(f"{head}\n\n{note}\n\n{rest}", encoding="utf-8")
+    return folder
+
+
+def _ingest(paths, index, **kw):
+    env = {**os.environ, "QA_INDEX_DIR": str(index)}
+    return subprocess.Popen([sys.executable, "-m", "qa.cli", "ingest", "--quiet", *map(str, paths)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def _state(index):
+    """(articles, chunks) of the index as a reader sees it, checking that its parts agree."""
+    try:
+        reader = IndexReader(index)
+    except IndexMissing:
+        return None
+    counts = reader.manifest["counts"]
+    rows = reader.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+    arts = reader.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    assert rows == counts["chunks"] == reader.dense.ntotal == len(reader.lexical)
+    assert arts == counts["articles"]
+    reader.close()
+    return counts["articles"], counts["chunks"]
+
+
+def test_sigkill_at_any_point_leaves_the_old_or_the_new_index(tmp_path):
+    base = _articles(tmp_path / "base", 3, first=100)
+    more = _articles(tmp_path / "more", 12)
+    index = tmp_path / "index"
+    first = _ingest([base], index)
+    assert first.wait(timeout=300) == 0, first.stderr.read()
+    old = _state(index)
+    assert old[0] == 3
+
+    seen = set()
+    for delay in (0.5, 2.0, 3.0, 4.0, 5.0, 6.5, 8.0):
+        proc = _ingest([base, more], index, start_new_session=True)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        state = _state(index)
+        assert state is not None
+        assert state[0] in (3, 15), f"mixed index after SIGKILL at {delay}s: {state}"
+        seen.add(state[0])
+        if state[0] == 15:
+            break
+    final = _ingest([base, more], index)
+    assert final.wait(timeout=300) == 0, final.stderr.read()
+    assert _state(index)[0] == 15
+    leftovers = [p.name for p in index.iterdir() if p.name.startswith(".manifest")]
+    assert not leftovers
+
+
+def test_second_writer_waits_for_the_first(tmp_path):
+    folder = _articles(tmp_path / "a", 6)
+    index = tmp_path / "index"
+    one = _ingest([folder], index)
+    time.sleep(1.0)
+    two = _ingest([SEEDS / "000_88f03a1fd3c72d70.txt"], index)
+    assert one.wait(timeout=300) == 0
+    assert two.wait(timeout=300) == 0, two.stderr.read()
+    assert _state(index)[0] == 7
+
+
+@pytest.mark.parametrize("damage", ["truncate-faiss", "bad-json", "missing-sqlite"])
+def test_damaged_index_gives_a_clear_error_and_rebuild_repairs(tmp_path, damage):
+    folder = _articles(tmp_path / "a", 1)
+    index = tmp_path / "index"
+    assert _ingest([folder], index).wait(timeout=300) == 0
+    manifest = IndexReader(index).manifest
+    if damage == "truncate-faiss":
+        f = index / manifest["files"]["faiss"]
+        f.write_bytes(f.read_bytes()[:64])
+    elif damage == "bad-json":
+        (index / "manifest.json").write_text("{ not json", encoding="utf-8")
+    else:
+        (index / manifest["files"]["sqlite"]).unlink()
+    env = {**os.environ, "QA_INDEX_DIR": str(index)}
+    ask = subprocess.run([sys.executable, "-m", "qa.cli", "ask", "Lạng Sơn"], env=env, capture_output=True, text=True)
+    assert ask.returncode != 0 and "--rebuild" in ask.stderr and "Traceback" not in ask.stderr
+    repair = subprocess.run([sys.executable, "-m", "qa.cli", "ingest", "--quiet", "--rebuild", str(folder)], env=env,
+                            capture_output=True, text=True)
+    assert repair.returncode == 0, repair.stderr
+    assert _state(index)[0] == 1
