@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import secrets
 
@@ -33,15 +34,19 @@ def _error(status: int, message: str) -> HTTPException:
     return HTTPException(status_code=status, detail=message)
 
 
-def router(assistant: Assistant, token: str = "") -> APIRouter:
-    """The API routes for one assistant; with a token, every route needs `Authorization: Bearer <token>`."""
+def router(assistant: Assistant, token: str = "", basic: str = "") -> APIRouter:
+    """The API routes for one assistant. With a token, a route needs `Authorization: Bearer <token>`;
+    with `user:password` (the page's login), HTTP Basic with the same credentials is accepted too."""
+    accepted = [f"Bearer {token}"] if token else []
+    if basic:
+        accepted.append("Basic " + base64.b64encode(basic.encode()).decode())
 
     def check_token(request: Request) -> None:
-        if not token:
+        if not accepted:
             return
-        given = request.headers.get("authorization", "")
-        if not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            raise _error(401, "Missing or wrong API token.")
+        given = request.headers.get("authorization", "").encode()
+        if not any(secrets.compare_digest(given, a.encode()) for a in accepted):
+            raise HTTPException(401, "Missing or wrong credentials.", headers={"WWW-Authenticate": "Bearer, Basic"})
 
     api = APIRouter(prefix="/api", dependencies=[Depends(check_token)])
 
@@ -79,7 +84,7 @@ def router(assistant: Assistant, token: str = "") -> APIRouter:
     return api
 
 
-def install(app: FastAPI, assistant: Assistant, token: str = "") -> None:
+def install(app: FastAPI, assistant: Assistant, token: str = "", basic: str = "") -> None:
     """Add the API routes and a request-size limit to an app."""
 
     @app.middleware("http")
@@ -90,4 +95,4 @@ def install(app: FastAPI, assistant: Assistant, token: str = "") -> None:
                 return JSONResponse({"detail": f"Request body over {MAX_BODY // 1024} KiB."}, status_code=413)
         return await call_next(request)
 
-    app.include_router(router(assistant, token))
+    app.include_router(router(assistant, token, basic))

@@ -27,7 +27,7 @@ def create_app(settings: Settings):
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
                            allow_headers=["*"], allow_credentials=True)
-    api.install(app, assistant, settings.api_token)
+    api.install(app, assistant, settings.api_token, settings.auth if ":" in settings.auth else "")
 
     @app.get("/gradio.js", include_in_schema=False)
     def web_component() -> FileResponse:

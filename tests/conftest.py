@@ -83,6 +83,7 @@ class Server:
 
         import httpx
 
+        self.index_dir = index_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(tmp / "server.log", "w")

@@ -80,3 +80,45 @@ def test_usable_through_gradio_client(server):
     result = client.predict("Nghị quyết 17-NQ/TU của Tỉnh ủy Hà Nam ban hành ngày nào?", 3, api_name="/ask")
     assert "15/9/2021" in result["answer"] or "15/9/2021" in result["citations"][0]["text"]
     assert len(result["citations"]) == 3
+
+
+def test_page_login_also_guards_the_api(seed_settings, tmp_path):
+    srv = Server(seed_settings.index_dir, tmp_path, QA_AUTH="canbo:mat-khau")
+    try:
+        assert httpx.get(srv.url + "/api/health", timeout=30).status_code == 401
+        assert httpx.get(srv.url + "/api/health", auth=("canbo", "sai"), timeout=30).status_code == 401
+        assert httpx.get(srv.url + "/api/health", auth=("canbo", "mat-khau"), timeout=30).status_code == 200
+        config = httpx.get(srv.url + "/config", timeout=30)  # the page's components need the login
+        assert config.status_code == 401 and "components" not in config.text
+        with httpx.Client(base_url=srv.url, timeout=30) as browser:
+            assert browser.post("/login", data={"username": "canbo", "password": "mat-khau"}).status_code == 200
+            assert browser.get("/config").json().get("components")
+    finally:
+        srv.stop()
+
+
+def test_app_keeps_answering_during_an_ingest_and_then_sees_the_new_article(server, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    article = tmp_path / "bai-moi.txt"
+    article.write_text("Tỉnh Điện Biên công bố chỉ số thử nghiệm QX-5521\n\n"
+                       "Ngày 3/6/2021, tỉnh Điện Biên công bố chỉ số thử nghiệm QX-5521 đạt 88,5 điểm, "
+                       "tăng 12 bậc so với năm 2020 nhờ đẩy mạnh cải cách hành chính.", encoding="utf-8")
+    index = httpx.get(server.url + "/api/health", timeout=30).json()
+    env = {**os.environ, "QA_INDEX_DIR": server.index_dir}
+    ingest = subprocess.Popen([sys.executable, "-m", "qa.cli", "ingest", "--quiet", str(article)], env=env)
+    answered = 0
+    while ingest.poll() is None:
+        r = httpx.post(server.url + "/api/ask", json={"question": "Hà Nam xếp thứ mấy về PAR Index?"}, timeout=30)
+        assert r.status_code == 200 and r.json()["citations"]
+        answered += 1
+        time.sleep(0.2)
+    assert ingest.returncode == 0 and answered > 0
+    r = httpx.post(server.url + "/api/ask", json={"question": "Chỉ số thử nghiệm QX-5521 của Điện Biên đạt bao nhiêu điểm?"},
+                   timeout=30).json()
+    assert "88,5" in r["citations"][0]["text"]
+    after = httpx.get(server.url + "/api/health", timeout=30).json()
+    assert after["generation"] > index["generation"] and after["articles"] == index["articles"] + 1

@@ -77,3 +77,16 @@ def test_unusable_questions_are_refused_with_a_sentence(assistant, question):
     with pytest.raises(InputError) as err:
         assistant.ask(question)
     assert str(err.value).endswith(".") and "\n" not in str(err.value)
+
+
+def test_unreadable_file_is_refused_and_the_rest_ingested(hash_settings, tmp_path):
+    import shutil
+
+    from conftest import SEEDS
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SEEDS / "000_88f03a1fd3c72d70.txt", folder)
+    os.symlink(folder / "does-not-exist.txt", folder / "hỏng.txt")  # a dangling link cannot be read, even by root
+    report = pipeline.ingest([folder], hash_settings)
+    assert len(report.added) == 1 and len(report.refused) == 1 and "hỏng.txt" in report.refused[0].reason
