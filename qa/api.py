@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 import secrets
+from contextlib import contextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -30,8 +31,15 @@ class AskIn(BaseModel):
     filters: FiltersIn = Field(default_factory=FiltersIn)
 
 
-def _error(status: int, message: str) -> HTTPException:
-    return HTTPException(status_code=status, detail=message)
+@contextmanager
+def _http_errors(bad_input: int):
+    """Our errors as HTTP statuses: bad input (400 or 404), no usable index 503."""
+    try:
+        yield
+    except InputError as exc:
+        raise HTTPException(bad_input, str(exc)) from exc
+    except (IndexMissing, IndexMismatch) as exc:
+        raise HTTPException(503, str(exc)) from exc
 
 
 def router(assistant: Assistant, token: str = "", basic: str = "") -> APIRouter:
@@ -53,23 +61,13 @@ def router(assistant: Assistant, token: str = "", basic: str = "") -> APIRouter:
     @api.post("/ask")
     def ask(body: AskIn) -> dict:
         f = body.filters
-        try:
-            answer = assistant.ask(body.question, body.k, Filters(tuple(f.provinces), f.date_from, f.date_to))
-        except InputError as exc:
-            raise _error(400, str(exc)) from exc
-        except (IndexMissing, IndexMismatch) as exc:
-            raise _error(503, str(exc)) from exc
-        return answer.to_json()
+        with _http_errors(bad_input=400):
+            return assistant.ask(body.question, body.k, Filters(tuple(f.provinces), f.date_from, f.date_to)).to_json()
 
     @api.get("/articles/{article_id}")
     def article(article_id: str) -> dict:
-        try:
-            art = assistant.article(article_id)
-        except InputError as exc:
-            raise _error(404, str(exc)) from exc
-        except (IndexMissing, IndexMismatch) as exc:
-            raise _error(503, str(exc)) from exc
-        return art.to_json()
+        with _http_errors(bad_input=404):
+            return assistant.article(article_id).to_json()
 
     @api.get("/health")
     def health() -> JSONResponse:
