@@ -26,6 +26,8 @@ class Settings:
     # Chunking (characters). Stored in the manifest: changing them needs `qa ingest --rebuild`.
     chunk_size: int = 700
     chunk_overlap: int = 100
+    # Ingest: publish a new index generation every this many added articles (resume point after a crash)
+    commit_every: int = 500
     # Retrieval
     top_k: int = 5
     candidates: int = 50

@@ -97,6 +97,8 @@ def ingest(
             report.chunks_added += add_article(writer, article, embedder, settings)
             writer.link_path(key, article.id)
             report.added.append(str(path))
+            if len(report.added) % settings.commit_every == 0:  # a crash later keeps what is done
+                report.manifest = writer.checkpoint()
         if writer.changed or rebuild:
             report.manifest = writer.commit()
     return report

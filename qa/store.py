@@ -157,6 +157,7 @@ class IndexWriter:
                 self._lock.acquire(timeout=lock_timeout)
             except Timeout as exc:
                 raise IndexBusy(f"Another ingest is still writing {folder}/; try again when it has finished.") from exc
+        self._params = (model_id, backend, dim, chunking)
         try:
             self._open(model_id, backend, dim, chunking, rebuild)
         except BaseException:
@@ -283,6 +284,12 @@ class IndexWriter:
         self._tmp_files = []
         self._prune()
         return self.manifest
+
+    def checkpoint(self) -> dict:
+        """Commit what was added so far and go on in a new generation (a long ingest resumes from here)."""
+        manifest = self.commit()
+        self._open(*self._params, rebuild=False)
+        return manifest
 
     def _prune(self) -> None:
         """Delete generations older than the previous one (readers may still hold the previous)."""

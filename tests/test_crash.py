@@ -27,8 +27,8 @@ def _articles(folder, n, first=0):
 
 
 def _ingest(paths, index, **kw):
-    env = {**os.environ, "QA_INDEX_DIR": str(index)}
-    return subprocess.Popen([sys.executable, "-m", "qa.cli", "ingest", "--quiet", *map(str, paths)], env=env,
+    kw.setdefault("env", {**os.environ, "QA_INDEX_DIR": str(index)})
+    return subprocess.Popen([sys.executable, "-m", "qa.cli", "ingest", "--quiet", *map(str, paths)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
@@ -106,3 +106,25 @@ def test_damaged_index_gives_a_clear_error_and_rebuild_repairs(tmp_path, damage)
                             capture_output=True, text=True)
     assert repair.returncode == 0, repair.stderr
     assert _state(index)[0] == 1
+
+
+def test_killed_long_ingest_resumes_without_redoing_committed_articles(tmp_path):
+    folder = _articles(tmp_path / "many", 12, first=200)
+    index = tmp_path / "index"
+    proc = _ingest([folder], index, start_new_session=True, env={**os.environ, "QA_INDEX_DIR": str(index),
+                                                                  "QA_COMMIT_EVERY": "4"})
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if (index / "manifest.json").exists() and (_state(index) or (0,))[0] >= 4:
+            break
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    done = _state(index)[0]
+    assert done in (4, 8, 12)
+    env = {**os.environ, "QA_INDEX_DIR": str(index)}
+    rerun = subprocess.run([sys.executable, "-m", "qa.cli", "ingest", "--quiet", str(folder)], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{12 - done} added" in rerun.stderr and f"{done} unchanged" in rerun.stderr
+    assert _state(index)[0] == 12
