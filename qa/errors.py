@@ -1,8 +1,12 @@
-"""Errors whose message is shown to the user as-is (one clear sentence)."""
+"""Errors whose message is shown to the user as-is (one clear sentence), in English and, where given, Vietnamese."""
 
 
 class QAError(Exception):
-    """Base class: the message is meant for the user."""
+    """Base class: the message is meant for the user; `vi` is the same sentence for the Vietnamese page."""
+
+    def __init__(self, message: str, vi: str | None = None):
+        super().__init__(message)
+        self.vi = vi or message
 
 
 class InputError(QAError):

@@ -121,12 +121,13 @@ def remove(article_ids: list[str], settings: Settings) -> list[str]:
 def clean_question(question: str, max_chars: int) -> str:
     """The question as searched, or InputError with one sentence saying what is wrong."""
     if question is None or not str(question).strip():
-        raise InputError("The question is empty.")
+        raise InputError("The question is empty.", "Vui lòng nhập câu hỏi.")
     text = normalize(_CONTROL.sub(" ", str(question))).strip()
     if len(text) > max_chars:
-        raise InputError(f"The question is too long ({len(text)} characters; the limit is {max_chars}).")
+        raise InputError(f"The question is too long ({len(text)} characters; the limit is {max_chars}).",
+                         f"Câu hỏi quá dài ({len(text)} ký tự; tối đa {max_chars}).")
     if not tokens(text):
-        raise InputError("The question has no words to search for.")
+        raise InputError("The question has no words to search for.", "Câu hỏi không có từ nào để tìm.")
     return text
 
 
@@ -150,7 +151,8 @@ class Assistant:
         try:
             st = (self.settings.index_path / MANIFEST).stat()
         except FileNotFoundError as exc:
-            raise IndexMissing(f"No index in {self.settings.index_dir}/ yet; build one with `qa ingest seeds/`.") from exc
+            raise IndexMissing(f"No index in {self.settings.index_dir}/ yet; build one with `qa ingest seeds/`.",
+                               "Chưa có bài viết nào được nạp; hãy nạp bài viết trước.") from exc
         return st.st_mtime_ns, st.st_size, st.st_ino
 
     def reader(self) -> IndexReader:
@@ -191,11 +193,9 @@ class Assistant:
 
     def article(self, article_id: str) -> Article:
         """An article by id (InputError if unknown)."""
-        if not re.fullmatch(r"[0-9a-f]{16}", article_id or ""):
-            raise InputError(f"Unknown article id {article_id!r}.")
-        art = self.reader().article(article_id)
+        art = self.reader().article(article_id) if re.fullmatch(r"[0-9a-f]{16}", article_id or "") else None
         if art is None:
-            raise InputError(f"Unknown article id {article_id!r}.")
+            raise InputError(f"Unknown article id {article_id!r}.", "Không có bài viết này.")
         return art
 
 

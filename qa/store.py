@@ -49,7 +49,8 @@ def read_manifest(folder: Path) -> dict:
     """The manifest of an index folder, or IndexMissing / IndexMismatch."""
     path = folder / MANIFEST
     if not path.exists():
-        raise IndexMissing(f"No index in {folder}/ yet; build one with `qa ingest seeds/`.")
+        raise IndexMissing(f"No index in {folder}/ yet; build one with `qa ingest seeds/`.",
+                           "Chưa có bài viết nào được nạp; hãy nạp bài viết trước.")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -156,7 +157,8 @@ class IndexWriter:
             try:
                 self._lock.acquire(timeout=lock_timeout)
             except Timeout as exc:
-                raise IndexBusy(f"Another ingest is still writing {folder}/; try again when it has finished.") from exc
+                raise IndexBusy(f"Another ingest is still writing {folder}/; try again when it has finished.",
+                                "Đang có một lượt nạp bài khác; vui lòng thử lại sau.") from exc
         self._params = (model_id, backend, dim, chunking)
         try:
             self._open(model_id, backend, dim, chunking, rebuild)

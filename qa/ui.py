@@ -127,7 +127,7 @@ def build(assistant: Assistant, settings: Settings) -> gr.Blocks:
         try:
             answer = assistant.ask(question, int(k), filters)
         except QAError as exc:
-            history[-1] = {"role": "assistant", "content": f"Không trả lời được: {escape_markdown(str(exc))}"}
+            history[-1] = {"role": "assistant", "content": f"Không trả lời được: {escape_markdown(exc.vi)}"}
             yield "", history, gr.update(), answers
             return
         articles = assistant.reader().metas({c.article_id for c in answer.citations}) if answer.citations else {}
@@ -168,7 +168,7 @@ def build(assistant: Assistant, settings: Settings) -> gr.Blocks:
         try:
             report = pipeline.ingest([dest], settings, embedder=assistant.embedder)
         except QAError as exc:
-            raise gr.Error(f"Không nạp được: {exc}") from exc
+            raise gr.Error(f"Không nạp được: {exc.vi}") from exc
         if report.refused:
             dest.unlink(missing_ok=True)
             return f"Không nạp được: {escape_markdown(report.refused[0].reason)}", gr.update()
@@ -214,7 +214,7 @@ def build(assistant: Assistant, settings: Settings) -> gr.Blocks:
             try:
                 return assistant.ask(question, int(k)).to_json()
             except QAError as exc:
-                raise gr.Error(str(exc)) from exc
+                raise gr.Error(exc.vi) from exc
 
         gr.api(ask_api, api_name="ask")
         inputs = [question, chat, provinces, date_from, date_to, search_only, k, answers]

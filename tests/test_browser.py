@@ -154,3 +154,12 @@ def test_page_works_as_a_web_component_on_another_origin(seed_settings, page, tm
     finally:
         static.shutdown()
         srv.stop()
+
+
+def test_errors_are_shown_in_vietnamese(server, page):
+    page.goto(server.url, wait_until="domcontentloaded")
+    page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    page.locator("#qa-send").click()
+    page.get_by_text("Vui lòng nhập câu hỏi", exact=False).first.wait_for(timeout=30_000)
+    ask(page, "?!?!")
+    wait_answer(page, "Câu hỏi không có từ nào để tìm")
