@@ -36,6 +36,7 @@ class Settings:
     weight_lexical: float = 1.0
     weight_folded: float = 0.5
     weight_dense: float = 0.5
+    weight_dense_unseen: float = 1.0  # when the question has a word no article uses (retrieve.dense_weight)
     rrf_k: int = 60
     # "Not found" below these (calibrated on seed and off-topic questions, see README): share of the
     # question's distinctive terms a top passage holds, and for English questions the best cosine.

@@ -75,3 +75,7 @@ class LexicalIndex:
         tid = self._vocab.get(field, {}).get(token)
         df = 0 if tid is None or model is None else int(model.scores["indptr"][tid + 1] - model.scores["indptr"][tid])
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def known(self, field: str, token: str) -> bool:
+        """Whether any indexed document contains the token."""
+        return token in self._vocab.get(field, {})

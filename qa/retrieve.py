@@ -168,10 +168,19 @@ class Retriever:
         sims, ids = self.index.dense.search(vec, min(n, self.index.dense.ntotal), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], sims[0]) if i >= 0]
 
-    def fuse(self, lexical: list[tuple[int, float]], dense: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    def dense_weight(self, q: Query) -> float:
+        """The dense side's weight: raised when the question has a word the articles never use (a typo, a
+        paraphrase, another language), since the lexical side then sees only part of the question."""
+        lex = self.index.lexical
+        typed = [t for t, w in zip(q.folded, q.weights) if w == 1.0 and "_" not in t]
+        if len(lex) and any(not lex.known("folded", t) for t in typed):
+            return self.settings.weight_dense_unseen
+        return self.settings.weight_dense
+
+    def fuse(self, q: Query, lexical: list[tuple[int, float]], dense: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """The configured fusion ("rrf" or "score") of the two rankings."""
         s = self.settings
-        weights = {"lexical": s.weight_lexical, "dense": s.weight_dense}
+        weights = {"lexical": s.weight_lexical, "dense": self.dense_weight(q)}
         if s.fusion == "score":
             return score_fusion({"lexical": dict(lexical), "dense": dict(dense)}, weights, {"lexical": 0.0})
         return rrf({"lexical": [p for p, _ in lexical], "dense": [p for p, _ in dense]}, weights, s.rrf_k)
@@ -184,7 +193,7 @@ class Retriever:
         lexical = self.lexical(q, s.candidates, allowed)
         dense = self.dense(q, s.candidates, allowed)
         k = k or s.top_k
-        fused = self.fuse(lexical, dense)[: max(k, s.rerank_candidates) if s.reranker else k]
+        fused = self.fuse(q, lexical, dense)[: max(k, s.rerank_candidates) if s.reranker else k]
         chunks = self.index.chunks([p for p, _ in fused])
         ranks = {name: {p: r for r, (p, _) in enumerate(ranking, 1)} for name, ranking in
                  (("lexical", lexical), ("dense", dense))}

@@ -39,3 +39,12 @@ def test_score_fusion_single_candidate_does_not_divide_by_zero():
     from qa.retrieve import score_fusion
 
     assert score_fusion({"d": {7: 0.8}}, {"d": 1.0}) == [(7, 0.0)]
+
+
+def test_dense_weight_rises_when_a_question_word_is_unseen(assistant):
+    from qa.retrieve import Query
+
+    retriever = assistant.retriever()
+    s = assistant.settings
+    assert retriever.dense_weight(Query.parse("Hà Nam xếp thứ mấy về cải cách hành chính?")) == s.weight_dense
+    assert retriever.dense_weight(Query.parse("Hà Nam xếp thứ mấy về Ghandi?")) == s.weight_dense_unseen
