@@ -28,6 +28,8 @@ class Settings:
     chunk_overlap: int = 100
     # Ingest: publish a new index generation every this many added articles (resume point after a crash)
     commit_every: int = 500
+    # Dense index: exact below this many chunks, IVF-Flat from there on (measured: qa/vectors.py)
+    ivf_threshold: int = 50_000
     # Retrieval
     top_k: int = 5
     candidates: int = 50

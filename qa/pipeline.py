@@ -60,7 +60,7 @@ def add_article(writer: IndexWriter, article: Article, embedder: Embedder, setti
 def open_writer(settings: Settings, embedder: Embedder, rebuild: bool = False) -> IndexWriter:
     """A writer for the configured index folder with this embedder and chunking."""
     return IndexWriter(settings.index_path, model_id=embedder.model_id, backend=embedder.backend, dim=embedder.dim,
-                       chunking=_chunking(settings), rebuild=rebuild)
+                       chunking=_chunking(settings), rebuild=rebuild, ivf_threshold=settings.ivf_threshold)
 
 
 def ingest(
@@ -109,7 +109,7 @@ def remove(article_ids: list[str], settings: Settings) -> list[str]:
     manifest = IndexReader(settings.index_path).manifest
     missing = []
     with IndexWriter(settings.index_path, model_id=manifest["model"], backend=manifest["backend"],
-                     dim=manifest["dim"], chunking=manifest["chunking"]) as writer:
+                     dim=manifest["dim"], chunking=manifest["chunking"], ivf_threshold=settings.ivf_threshold) as writer:
         for aid in article_ids:
             if not writer.remove(aid):
                 missing.append(aid)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import expand
+from . import expand, vectors
 from .config import Settings
 from .embed import Embedder
 from .records import Hit
@@ -157,16 +157,7 @@ class Retriever:
         """(position, cosine similarity to the question's embedding) best first."""
         if self.embedder is None or self.index.dense.ntotal == 0:
             return []
-        import faiss
-
-        vec = self.embedder.embed_query(q.text).reshape(1, -1).astype(np.float32)
-        params = None
-        if allowed is not None:
-            if allowed.size == 0:
-                return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
-        sims, ids = self.index.dense.search(vec, min(n, self.index.dense.ntotal), params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], sims[0]) if i >= 0]
+        return vectors.search(self.index.dense, self.embedder.embed_query(q.text), n, allowed)
 
     def dense_weight(self, q: Query) -> float:
         """The dense side's weight: raised when the question has a word the articles never use (a typo, a

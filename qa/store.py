@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import vectors
 from .errors import IndexBusy, IndexMismatch, IndexMissing
 from .lexical import LexicalIndex
 from .records import Article, Chunk, Metadata
@@ -37,12 +38,6 @@ CREATE TABLE IF NOT EXISTS chunks (
   start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, tokens TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 """
-
-
-def _faiss():
-    import faiss
-
-    return faiss
 
 
 def read_manifest(folder: Path) -> dict:
@@ -82,7 +77,7 @@ class IndexReader:
             self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             self.db.execute("SELECT 1 FROM chunks LIMIT 1")
-            self.dense = _faiss().read_index(str(folder / files["faiss"]))
+            self.dense = vectors.read(folder / files["faiss"])
             self.lexical = LexicalIndex.load(folder / files["lexical"])
         except Exception as exc:  # sqlite, faiss and numpy raise unrelated types for a damaged file
             raise IndexMismatch(
@@ -144,10 +139,11 @@ class IndexWriter:
     """Adds and removes articles, then commits a new generation atomically. Holds the folder's lock."""
 
     def __init__(self, folder: Path, *, model_id: str, backend: str, dim: int, chunking: dict, rebuild: bool = False,
-                 lock_timeout: float = 600.0):
+                 lock_timeout: float = 600.0, ivf_threshold: int = 50_000):
         from filelock import FileLock, Timeout
 
         self.folder = folder
+        self.ivf_threshold = ivf_threshold
         folder.mkdir(parents=True, exist_ok=True)
         self._lock = FileLock(str(folder / ".lock"))
         try:
@@ -189,12 +185,11 @@ class IndexWriter:
         self._sqlite = self.folder / f"chunks-{self.generation}.sqlite"
         self._tmp_files = [self._sqlite]
         self._sqlite.unlink(missing_ok=True)
-        faiss = _faiss()
         if old:
             shutil.copyfile(self.folder / old["files"]["sqlite"], self._sqlite)
-            self.dense = faiss.read_index(str(self.folder / old["files"]["faiss"]))
+            self.dense = vectors.read(self.folder / old["files"]["faiss"])
         else:
-            self.dense = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+            self.dense = vectors.new_index(dim)
         self.db = sqlite3.connect(self._sqlite)
         self.db.executescript(_SCHEMA)
         self.changed = False
@@ -269,11 +264,12 @@ class IndexWriter:
         self._tmp_files += [lex_dir, faiss_file]
         shutil.rmtree(lex_dir, ignore_errors=True)
         lexical.save(lex_dir)
-        _faiss().write_index(self.dense, str(faiss_file))
+        self.dense = vectors.grow(self.dense, self.ivf_threshold)
+        vectors.write(self.dense, faiss_file)
         n_articles = self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         self.db.close()
         self.manifest.update(
-            counts={"articles": n_articles, "chunks": len(rows)},
+            counts={"articles": n_articles, "chunks": len(rows)}, dense_index=vectors.kind(self.dense),
             files={"sqlite": self._sqlite.name, "faiss": faiss_file.name, "lexical": lex_dir.name},
             updated=time.time(),
         )

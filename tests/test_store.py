@@ -145,3 +145,26 @@ def test_old_generations_are_pruned(hash_settings, tmp_path):
         pipeline.ingest([SEEDS / name], hash_settings)
     gens = {p.name.split(".")[0].split("-")[1] for p in hash_settings.index_path.iterdir() if "-" in p.name}
     assert len(gens) == 2  # the current generation and the previous one
+
+
+def test_large_index_switches_to_ivf_and_still_finds_adds_and_removes(hash_settings, tmp_path):
+    from qa.retrieve import Query, Retriever
+
+    small = replace(hash_settings, ivf_threshold=40, chunk_size=300, chunk_overlap=40)  # ~100 chunks: IVF
+    folder = _copy_seeds(tmp_path)
+    pipeline.ingest([folder], small)
+    reader = IndexReader(small.index_path)
+    assert reader.manifest["dense_index"] == "ivf" and reader.dense.ntotal == reader.manifest["counts"]["chunks"]
+    from qa.embed import HashEmbedder
+
+    retriever = Retriever(reader, HashEmbedder(), small)
+    top = retriever.dense(Query.parse("Chỉ số PAR Index xếp thứ 60/63 tỉnh, thành phố tụt 17 bậc"), 5)
+    assert "tụt 17 bậc" in reader.chunks([top[0][0]])[top[0][0]].text
+    victim = next(a.id for a in reader.articles() if a.file.startswith("002_"))
+    gone = set(reader.positions_of([victim]).tolist())
+    assert top[0][0] in gone
+    pipeline.remove([victim], small)
+    reader = IndexReader(small.index_path)
+    assert reader.manifest["dense_index"] == "ivf" and reader.dense.ntotal == reader.manifest["counts"]["chunks"]
+    hits = Retriever(reader, HashEmbedder(), small).dense(Query.parse("tụt 17 bậc"), 200)
+    assert hits and not gone & {p for p, _ in hits}
