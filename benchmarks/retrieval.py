@@ -67,7 +67,7 @@ def variants() -> dict:
 def collect(settings: Settings, embedder, cases):
     reader = IndexReader(settings.index_path)
     retriever = Retriever(reader, embedder, settings)
-    files = {a.id: a.file for a in reader.articles()}
+    files = {a.id: a.file for a in reader.catalogue()}
     runs, t_lex, t_den = [], 0.0, 0.0
     for case in cases:
         q = Query.parse(case.question)

@@ -16,7 +16,7 @@ from .answer import compose
 from .chunk import chunk_article
 from .config import Settings
 from .embed import Embedder, load_embedder
-from .errors import IndexMismatch, IndexMissing, InputError, QAError
+from .errors import IndexMissing, InputError
 from .ingest import Refusal, discover, load_article
 from .records import Answer, Article, Chunk
 from .retrieve import Filters, Query, Retriever
@@ -198,5 +198,3 @@ class Assistant:
             raise InputError(f"Unknown article id {article_id!r}.", "Không có bài viết này.")
         return art
 
-
-__all__ = ["Assistant", "IngestReport", "ingest", "remove", "clean_question", "QAError", "IndexMismatch"]
