@@ -1,4 +1,4 @@
-"""Question → Hits: lexical (exact + folded BM25) and dense (FAISS) search, fused by weighted RRF."""
+"""Question → Hits: lexical (exact + folded BM25) and dense (FAISS) search, fused (scaled scores by default, or RRF)."""
 
 from __future__ import annotations
 
