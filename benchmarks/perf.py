@@ -70,7 +70,7 @@ def main() -> None:
             "lexical search": timed(lambda q: retriever.lexical(Query.parse(q), settings.candidates), questions),
             "dense search (embed + FAISS)": timed(lambda q: retriever.dense(Query.parse(q), settings.candidates),
                                                   questions),
-            "hybrid search (both + fusion)": timed(retriever.search, questions),
+            "hybrid search (both + fusion)": timed(lambda q: retriever.search(Query.parse(q)), questions),
             "full answer (ask)": timed(assistant.ask, questions),
         }
         env = {**os.environ, "QA_INDEX_DIR": settings.index_dir}

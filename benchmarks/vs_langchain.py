@@ -66,7 +66,7 @@ def run_ours(limit):
         ranked, lat, lex_lat, lex_ranked = [], [], [], []
         for q in questions:
             t0 = time.perf_counter()
-            hits = retriever.search(q["question"], 10)
+            hits = retriever.search(Query.parse(q["question"]), 10)
             lat.append(time.perf_counter() - t0)
             ranked.append(list(dict.fromkeys(file_to_id[h.chunk.article_id] for h in hits)))
             t0 = time.perf_counter()

@@ -170,17 +170,17 @@ class Assistant:
 
     def search(self, question: str, k: int | None = None, filters: Filters = Filters()):
         """The hits for a question, without composing an answer."""
-        return self.retriever().search(clean_question(question, self.settings.max_question_chars), k, filters)
+        return self.retriever().search(Query.parse(clean_question(question, self.settings.max_question_chars)), k, filters)
 
     def ask(self, question: str, k: int | None = None, filters: Filters = Filters()) -> Answer:
         """Answer one question with cited passages."""
-        text = clean_question(question, self.settings.max_question_chars)
+        q = Query.parse(clean_question(question, self.settings.max_question_chars))
         retriever = self.retriever()
-        hits = retriever.search(text, k, filters)
+        hits = retriever.search(q, k, filters)
         articles = retriever.index.metas({h.chunk.article_id for h in hits}) if hits else {}
         idf = partial(retriever.index.lexical.idf, "folded")
         s = self.settings
-        answer = compose(Query.parse(text), hits, articles, idf, s.min_relevance, s.min_cosine_english, self._rescore)
+        answer = compose(q, hits, articles, idf, s.min_relevance, s.min_cosine_english, self._rescore)
         if self.settings.llm_url and self.settings.llm_model and answer.found:
             from .llm import generate
 

@@ -176,10 +176,9 @@ class Retriever:
             return score_fusion({"lexical": dict(lexical), "dense": dict(dense)}, weights, {"lexical": 0.0})
         return rrf({"lexical": [p for p, _ in lexical], "dense": [p for p, _ in dense]}, weights, s.rrf_k)
 
-    def search(self, question: str, k: int | None = None, filters: Filters = Filters()) -> list[Hit]:
-        """The k best chunks for a question, fused from the lexical and dense rankings."""
+    def search(self, q: Query, k: int | None = None, filters: Filters = Filters()) -> list[Hit]:
+        """The k best chunks for a parsed question, fused from the lexical and dense rankings."""
         s = self.settings
-        q = Query.parse(question)
         allowed = self.allowed(filters)
         lexical = self.lexical(q, s.candidates, allowed)
         dense = self.dense(q, s.candidates, allowed)
