@@ -77,7 +77,7 @@ class IndexReader:
             self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             self.db.execute("SELECT 1 FROM chunks LIMIT 1")
-            self.dense = vectors.read(folder / files["faiss"])
+            self.dense = self._read_dense(folder / files["faiss"])
             self.lexical = LexicalIndex.load(folder / files["lexical"])
         except Exception as exc:  # sqlite, faiss and numpy raise unrelated types for a damaged file
             raise IndexMismatch(
@@ -85,6 +85,14 @@ class IndexReader:
             ) from exc
         if self.dense.ntotal != self.manifest["counts"]["chunks"]:
             raise IndexMismatch(f"The index in {folder}/ is inconsistent; repair it with `qa ingest --rebuild`.")
+
+    def _read_dense(self, path: Path):
+        """Memory-map the vectors when the file has the size the manifest recorded (mapping a
+        truncated file would crash the process instead of raising)."""
+        size = self.manifest.get("sizes", {}).get("faiss")
+        if size is not None and path.stat().st_size != size:
+            raise ValueError(f"{path.name} has {path.stat().st_size} bytes, the manifest says {size}")
+        return vectors.read(path, mmap=size is not None)
 
     @property
     def generation(self) -> int:
@@ -271,6 +279,7 @@ class IndexWriter:
         self.manifest.update(
             counts={"articles": n_articles, "chunks": len(rows)}, dense_index=vectors.kind(self.dense),
             files={"sqlite": self._sqlite.name, "faiss": faiss_file.name, "lexical": lex_dir.name},
+            sizes={"faiss": faiss_file.stat().st_size},
             updated=time.time(),
         )
         tmp = self.folder / f".{MANIFEST}.tmp"

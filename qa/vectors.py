@@ -55,9 +55,12 @@ def search(index, vector: np.ndarray, n: int, allowed: np.ndarray | None = None)
     return [(int(i), float(s)) for i, s in zip(ids[0], sims[0]) if i >= 0]
 
 
-def read(path) -> object:
-    """A saved index."""
-    return _faiss().read_index(str(path))
+def read(path, mmap: bool = False) -> object:
+    """A saved index; with mmap, read-only and memory-mapped (start-up reads only the header, and
+    the page cache is shared between processes serving the same index)."""
+    faiss = _faiss()
+    flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mmap else 0
+    return faiss.read_index(str(path), flags)
 
 
 def write(index, path) -> None:
