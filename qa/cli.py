@@ -78,8 +78,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, quiet: bo
     if not quiet:
         from tqdm import tqdm
 
-        def progress(items):
-            return tqdm(items, desc="ingest", unit="file", file=sys.stderr, dynamic_ncols=True)
+        def progress(items, total):
+            return tqdm(items, total=total, desc="ingest", unit="file", file=sys.stderr, dynamic_ncols=True)
 
     report = pipeline.ingest(list(paths), _settings(ctx), rebuild=rebuild, progress=progress)
     for refusal in report.refused:

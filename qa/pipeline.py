@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +60,50 @@ def add_article(writer: IndexWriter, article: Article, embedder: Embedder, setti
     return len(chunks)
 
 
+@dataclass
+class _Prepared:
+    """One file after the CPU work that needs no index: read, cleaned, described, chunked, tokenised."""
+
+    path: Path
+    key: str = ""  # the resolved path the index records
+    article: Article | None = None
+    refusal: Refusal | None = None
+    chunks: list[Chunk] | None = None
+    tokens: list[list[str]] | None = None
+
+
+def _prepare(path: Path, settings: Settings, known: set[str]) -> _Prepared:
+    try:
+        article = load_article(path, int(settings.max_file_mb * 1024 * 1024))
+    except InputError as exc:
+        return _Prepared(path, refusal=Refusal(str(path), str(exc)))
+    except OSError as exc:
+        return _Prepared(path, refusal=Refusal(str(path), f"{path.name}: cannot be read ({exc.strerror})."))
+    key = str(path.resolve())
+    if article.id in known:  # most likely unchanged or a duplicate: chunk only if it turns out not to be
+        return _Prepared(path, key, article)
+    chunks = chunk_article(article, settings.chunk_size, settings.chunk_overlap)
+    return _Prepared(path, key, article, chunks=chunks, tokens=[chunk_tokens(article, c) for c in chunks])
+
+
+def _prefetch(fn: Callable, items: list, ahead: int) -> Iterator:
+    """fn(item) for each item, in order, computed up to `ahead` items in advance in one worker
+    thread: the cleaning and chunking of the next files overlaps the embedding of this one (ONNX
+    Runtime releases the GIL while it runs)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="qa-prepare") as pool:
+        pending = deque(pool.submit(fn, item) for item in items[:ahead])
+        rest = iter(items[ahead:])
+        try:
+            while pending:
+                done = pending.popleft().result()
+                for item in islice(rest, 1):
+                    pending.append(pool.submit(fn, item))
+                yield done
+        finally:
+            for f in pending:
+                f.cancel()
+
+
 def open_writer(settings: Settings, embedder: Embedder, rebuild: bool = False) -> IndexWriter:
     """A writer for the configured index folder with this embedder and chunking."""
     return IndexWriter(settings.index_path, model_id=embedder.model_id, backend=embedder.backend, dim=embedder.dim,
@@ -75,17 +122,12 @@ def ingest(
     report = IngestReport()
     files, report.refused = discover(paths)
     embedder = embedder or load_embedder(settings)
-    max_bytes = int(settings.max_file_mb * 1024 * 1024)
     with open_writer(settings, embedder, rebuild) as writer:
-        for path in progress(files) if progress else files:
-            key = str(path.resolve())
-            try:
-                article = load_article(path, max_bytes)
-            except InputError as exc:
-                report.refused.append(Refusal(str(path), str(exc)))
-                continue
-            except OSError as exc:
-                report.refused.append(Refusal(str(path), f"{path.name}: cannot be read ({exc.strerror})."))
+        prepared = _prefetch(partial(_prepare, settings=settings, known=writer.article_ids()), files, ahead=8)
+        for item in progress(prepared, len(files)) if progress else prepared:
+            path, key, article = item.path, item.key, item.article
+            if item.refusal:
+                report.refused.append(item.refusal)
                 continue
             if writer.article_for_path(key) == article.id:
                 report.unchanged.append(str(path))
@@ -94,7 +136,11 @@ def ingest(
                 writer.link_path(key, article.id)
                 report.duplicates.append(str(path))
                 continue
-            report.chunks_added += add_article(writer, article, embedder, settings)
+            if item.chunks is None:
+                report.chunks_added += add_article(writer, article, embedder, settings)
+            else:
+                writer.add(article, item.chunks, embedder.embed_passages([c.text for c in item.chunks]), item.tokens)
+                report.chunks_added += len(item.chunks)
             writer.link_path(key, article.id)
             report.added.append(str(path))
             if len(report.added) % settings.commit_every == 0:  # a crash later keeps what is done

@@ -216,6 +216,9 @@ class IndexWriter:
     def has_article(self, article_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
 
+    def article_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT id FROM articles")}
+
     def article_for_path(self, path: str) -> str | None:
         row = self.db.execute("SELECT article_id FROM files WHERE path = ?", (path,)).fetchone()
         return row[0] if row else None

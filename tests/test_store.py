@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import time
 from dataclasses import replace
 
 import pytest
@@ -9,7 +10,7 @@ from conftest import SEEDS
 
 from qa import pipeline
 from qa.errors import IndexMismatch, IndexMissing
-from qa.pipeline import Assistant
+from qa.pipeline import Assistant, _prefetch
 from qa.store import IndexReader
 
 
@@ -168,3 +169,31 @@ def test_large_index_switches_to_ivf_and_still_finds_adds_and_removes(hash_setti
     assert reader.manifest["dense_index"] == "ivf" and reader.dense.ntotal == reader.manifest["counts"]["chunks"]
     hits = Retriever(reader, HashEmbedder(), small).dense(Query.parse("tụt 17 bậc"), 200)
     assert hits and not gone & {p for p, _ in hits}
+
+
+def test_prefetch_keeps_order_and_looks_ahead_a_bounded_number():
+    started = []
+
+    def work(i):
+        started.append(i)
+        return i * i
+
+    out = []
+    for value in _prefetch(work, list(range(20)), ahead=3):
+        time.sleep(0.01)  # the worker has time to run ahead, but only 3 items
+        assert max(started) <= len(out) + 3
+        out.append(value)
+    assert out == [i * i for i in range(20)]
+
+
+def test_prefetch_passes_errors_to_the_consumer():
+    def work(i):
+        if i == 2:
+            raise ValueError("bad item")
+        return i
+
+    got = []
+    with pytest.raises(ValueError, match="bad item"):
+        for value in _prefetch(work, list(range(5)), ahead=2):
+            got.append(value)
+    assert got == [0, 1]
