@@ -1,9 +1,19 @@
-"""Ingest time, query latency (p50/p95 per stage) and cold start on the seed articles.
+"""Ingest throughput per stage, query latency, cold start, peak RSS and index size, 1k → 1M chunks.
 
-    python benchmarks/perf.py [--queries 50]
+    python benchmarks/perf.py [--sizes 1000,10000,100000,1000000] [--queries 50]
 
-Everything runs in this process on a temporary index, except the cold start, which times a fresh
-`qa ask` process from start to printed answer.
+Two parts, one table each:
+
+1. Real text: `seeds/` plus xquad_vi's 240 passages, written as files and ingested by the product's
+   own `pipeline.ingest` (clean → chunk → terms → embed → store, FAISS, lexical), seconds per stage.
+2. Scale: an index of N chunks built through the product's `IndexWriter` (SQLite store, FAISS,
+   bm25s), then queried by the product's `Assistant` with the real embedder and the seed questions.
+   The N chunks are synthetic (said in the table): text made of spans of real Vietnamese passages
+   with random syllables mixed in (so the vocabulary and the bigrams grow with N, as in a real
+   archive), and vectors shaped like real e5 embeddings (benchmarks/scale.py) instead of embedding
+   N chunks on 2 cores (about 12 h per million). The five seed articles are ingested for real on
+   top, so the questions have their true answers somewhere in the haystack. Cold start and peak
+   RSS are those of a fresh `qa ask` process on that index (start to printed answer).
 """
 
 from __future__ import annotations
@@ -11,6 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -18,6 +30,8 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -27,11 +41,19 @@ from qa.config import Settings, pin_threads  # noqa: E402
 pin_threads(2)
 
 from benchmarks.retrieval import machine  # noqa: E402
+from benchmarks.scale import like_real  # noqa: E402
 from qa import pipeline  # noqa: E402
 from qa.embed import load_embedder  # noqa: E402
+from qa.ingest import article_id  # noqa: E402
+from qa.records import Article, Chunk, Metadata  # noqa: E402
 from qa.retrieve import Query  # noqa: E402
+from qa.text import normalize  # noqa: E402
 
-QUESTIONS = ROOT.parent / "shared" / "eval" / "seed_questions.jsonl"
+SHARED = ROOT.parent / "shared"
+QUESTIONS = SHARED / "eval" / "seed_questions.jsonl"
+XQUAD = SHARED / "eval" / "xquad_vi" / "passages.jsonl"
+CHUNKS_PER_ARTICLE = 8
+STAGES = ("clean", "chunk", "terms", "embed", "store", "faiss", "lexical")
 
 
 def percentiles(ms: list[float]) -> tuple[float, float]:
@@ -48,44 +70,166 @@ def timed(fn, items) -> list[float]:
     return out
 
 
+def folder_mb(folder: Path, manifest: dict) -> float:
+    """Size on disk of the current generation's files."""
+    paths = [folder / f for f in manifest["files"].values()]
+    return sum(f.stat().st_size for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()) / 2**20
+
+
+_ASK_THEN_PEAK = """
+import runpy, sys
+sys.argv = ["qa", "ask", sys.argv[1]]
+try:
+    runpy.run_module("qa.cli", run_name="__main__")
+finally:  # VmHWM: this process's own peak (ru_maxrss of a child also counts the parent it was forked from)
+    peak = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
+    print(int(peak.split()[1]) / 1024, file=sys.stderr)
+"""
+
+
+def cold_start(index_dir: Path, question: str) -> tuple[float, float]:
+    """(seconds, peak RSS MB) of a fresh `qa ask` process on the index, from start to printed answer."""
+    env = {**os.environ, "QA_INDEX_DIR": str(index_dir)}
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _ASK_THEN_PEAK, question], env=env, cwd=ROOT,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"qa ask failed on {index_dir}: {proc.stderr[-500:]}")
+    return seconds, float(proc.stderr.split()[-1])
+
+
+# ----------------------------------------------------------------------------- part 1: real text
+
+def real_ingest(settings: Settings, embedder, tmp: Path) -> tuple[pipeline.IngestReport, float, int]:
+    files = tmp / "real"
+    files.mkdir()
+    for p in (ROOT / "seeds").glob("*.txt"):
+        (files / p.name).write_bytes(p.read_bytes())
+    for line in XQUAD.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        (files / f"xquad-{row['id']}.txt").write_text(f"{row.get('title', '')}\n\n{row['text']}", encoding="utf-8")
+    chars = sum(len(p.read_text(encoding="utf-8")) for p in files.iterdir())
+    t0 = time.perf_counter()
+    report = pipeline.ingest([files], replace(settings, index_dir=str(tmp / "real-index")), embedder=embedder)
+    return report, time.perf_counter() - t0, chars
+
+
+# ----------------------------------------------------------------------------- part 2: scale
+
+class Haystack:
+    """Synthetic Vietnamese chunks: real spans with random syllables mixed in, ~chunk_size chars."""
+
+    def __init__(self, seed: int = 0):
+        texts = [json.loads(x)["text"] for x in XQUAD.read_text(encoding="utf-8").splitlines()]
+        texts += [p.read_text(encoding="utf-8") for p in (ROOT / "seeds").glob("*.txt")]
+        self.words = normalize(" ".join(texts)).split()
+        self.syllables = sorted({w.lower() for w in self.words if w.isalpha()})
+        self.rng = random.Random(seed)
+
+    def chunk_text(self, n_words: int = 110) -> str:
+        start = self.rng.randrange(len(self.words) - n_words)
+        words = self.words[start:start + n_words]
+        for i in self.rng.sample(range(n_words), n_words // 5):  # 20 % random syllables: new words and bigrams
+            words[i] = self.rng.choice(self.syllables)
+        return " ".join(words)
+
+
+def build_synthetic(settings: Settings, embedder, n: int, centres: np.ndarray) -> tuple[dict, dict, float]:
+    """An index of about n synthetic chunks plus the real seeds; (manifest, seconds per stage, wall s)."""
+    hay = Haystack()
+    rng = np.random.default_rng(n)
+    t0 = time.perf_counter()
+    seconds = {s: 0.0 for s in STAGES}
+    with pipeline.open_writer(settings, embedder, rebuild=True) as writer:
+        for first in range(0, n, CHUNKS_PER_ARTICLE):
+            count = min(CHUNKS_PER_ARTICLE, n - first)
+            t = time.perf_counter()
+            parts = [hay.chunk_text() for _ in range(count)]
+            text = "\n\n".join(parts)
+            aid = article_id(f"{first}:{text}")
+            art = Article(aid, f"synthetic-{first // CHUNKS_PER_ARTICLE:07d}.txt", text,
+                          Metadata(title=" ".join(parts[0].split()[:12]), date="2020-01-01"))
+            chunks, at = [], 0
+            for i, part in enumerate(parts):
+                chunks.append(Chunk(aid, i, at, at + len(part), part))
+                at += len(part) + 2
+            t1 = time.perf_counter()
+            seconds["chunk"] += t1 - t
+            tokens = [pipeline.chunk_tokens(art, c) for c in chunks]
+            seconds["terms"] += time.perf_counter() - t1
+            writer.add(art, chunks, like_real(count, centres, rng), tokens)
+        for stage, s in writer.watch.seconds.items():  # the commit below is timed by the writer too
+            seconds[stage] += s
+        writer.watch.seconds.clear()
+        writer.commit()
+        for stage, s in writer.watch.seconds.items():
+            seconds[stage] += s
+    pipeline.ingest([ROOT / "seeds"], settings, embedder=embedder)  # the real articles, on top
+    manifest = json.loads((settings.index_path / "manifest.json").read_text())
+    return manifest, seconds, time.perf_counter() - t0
+
+
+def query_rows(settings: Settings, embedder, questions: list[str]) -> dict[str, tuple[float, float]]:
+    assistant = pipeline.Assistant(settings, embedder)
+    retriever = assistant.retriever()
+    assistant.ask(questions[0])  # warm
+    parsed = {q: Query.parse(q) for q in questions}
+    rows = {
+        "embed query": timed(embedder.embed_query, questions),
+        "lexical search": timed(lambda q: retriever.lexical(parsed[q], settings.candidates), questions),
+        "dense search (embed + FAISS)": timed(lambda q: retriever.dense(parsed[q], settings.candidates), questions),
+        "hybrid search (both + fusion)": timed(lambda q: retriever.search(parsed[q]), questions),
+        "full answer (ask)": timed(assistant.ask, questions),
+    }
+    return {name: percentiles(ms) for name, ms in rows.items()}
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1000,10000,100000,1000000")
     ap.add_argument("--queries", type=int, default=50)
     args = ap.parse_args()
     base = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line]
     questions = [base[i % len(base)] for i in range(args.queries)]
+    settings = Settings.from_env()
+    t0 = time.perf_counter()
+    embedder = load_embedder(settings)
+    load_s = time.perf_counter() - t0
+    print(f"Machine: {machine()}; embedder {embedder.backend}, {settings.threads} threads; model load {load_s:.2f} s\n",
+          flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = replace(Settings.from_env(), index_dir=f"{tmp}/index")
-        t0 = time.perf_counter()
-        embedder = load_embedder(settings)
-        load_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        report = pipeline.ingest([ROOT / "seeds"], settings, embedder=embedder)
-        ingest_s = time.perf_counter() - t0
-        assistant = pipeline.Assistant(settings, embedder)
-        retriever = assistant.retriever()
-        assistant.ask(questions[0])  # warm
-        rows = {
-            "embed query": timed(embedder.embed_query, questions),
-            "lexical search": timed(lambda q: retriever.lexical(Query.parse(q), settings.candidates), questions),
-            "dense search (embed + FAISS)": timed(lambda q: retriever.dense(Query.parse(q), settings.candidates),
-                                                  questions),
-            "hybrid search (both + fusion)": timed(lambda q: retriever.search(Query.parse(q)), questions),
-            "full answer (ask)": timed(assistant.ask, questions),
-        }
-        env = {**os.environ, "QA_INDEX_DIR": settings.index_dir}
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "qa.cli", "ask", base[0]], env=env, capture_output=True, check=True)
-        cold_s = time.perf_counter() - t0
+        tmp = Path(tmp)
+        report, wall, chars = real_ingest(settings, embedder, tmp)
+        n = report.chunks_added
+        print(f"## Ingest of real text: {len(report.added)} files ({chars / len(report.added):.0f} chars each), "
+              f"{n} chunks, {wall:.1f} s wall = {n / wall:.1f} chunks/s\n")
+        print("| stage | seconds | chunks/s |\n|---|---:|---:|")
+        for stage in STAGES:
+            s = report.seconds.get(stage, 0.0)
+            print(f"| {stage} | {s:.2f} | {n / s if s else float('inf'):,.0f} |")
+        print("\n(clean, chunk and terms run in a worker thread, overlapping embed.)\n", flush=True)
 
-    print(f"Machine: {machine()}; embedder {embedder.backend}, {settings.threads} threads\n")
-    print(f"- model load: {load_s:.2f} s; ingest of seeds/: {ingest_s:.2f} s for {len(report.added)} articles, "
-          f"{report.chunks_added} chunks ({report.chunks_added / ingest_s:.1f} chunks/s)")
-    print(f"- cold start (`qa ask` process, start to answer): {cold_s:.2f} s\n")
-    print(f"| stage ({len(questions)} questions) | p50 ms | p95 ms |\n|---|---:|---:|")
-    for name, ms in rows.items():
-        p50, p95 = percentiles(ms)
-        print(f"| {name} | {p50:.1f} | {p95:.1f} |")
+        from benchmarks.scale import real_centres
+
+        centres = real_centres()
+        print("## Scale: synthetic chunks + the 5 real seed articles (see the docstring)\n")
+        head = ("| chunks | dense index | build s | store / terms / FAISS / lexical s | disk MB | cold start s "
+                "| peak RSS MB | lexical p50/p95 ms | dense p50/p95 | hybrid p50/p95 | answer p50/p95 |")
+        print(head + "\n|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+        for size in map(int, args.sizes.split(",")):
+            settings_n = replace(settings, index_dir=str(tmp / f"index-{size}"))
+            manifest, sec, build_s = build_synthetic(settings_n, embedder, size, centres)
+            q = query_rows(settings_n, embedder, questions)
+            cold_s, rss = cold_start(settings_n.index_path, base[0])
+            cols = [f"{manifest['counts']['chunks']:,}", manifest["dense_index"], f"{build_s:.1f}",
+                    f"{sec['store']:.1f} / {sec['terms']:.1f} / {sec['faiss']:.1f} / {sec['lexical']:.1f}",
+                    f"{folder_mb(settings_n.index_path, manifest):,.0f}", f"{cold_s:.2f}", f"{rss:,.0f}"]
+            cols += [f"{q[k][0]:.1f} / {q[k][1]:.1f}" for k in ("lexical search", "dense search (embed + FAISS)",
+                                                               "hybrid search (both + fusion)", "full answer (ask)")]
+            print("| " + " | ".join(cols) + " |", flush=True)
+            shutil.rmtree(settings_n.index_path)  # free the disk before the next size
+        print(f"\nembed query alone (p50/p95 ms, last index): {q['embed query'][0]:.1f} / {q['embed query'][1]:.1f}")
 
 
 if __name__ == "__main__":

@@ -90,6 +90,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, quiet: bo
     if counts:
         summary += f"; index: {counts['articles']} articles, {counts['chunks']} chunks"
     click.echo(summary, err=True)
+    if report.seconds and not quiet:
+        click.echo("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in report.seconds.items() if v >= 0.05), err=True)
     if report.refused:
         sys.exit(1)
 

@@ -25,6 +25,7 @@ from .records import Answer, Article, Chunk
 from .retrieve import Filters, Query, Retriever
 from .store import MANIFEST, IndexReader, IndexWriter
 from .text import normalize, terms, tokens
+from .timing import Stopwatch
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -41,6 +42,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     chunks_added: int = 0
     manifest: dict | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage; clean/chunk/terms overlap embed
 
 
 def chunk_tokens(article: Article, chunk: Chunk) -> list[str]:
@@ -72,9 +74,10 @@ class _Prepared:
     tokens: list[list[str]] | None = None
 
 
-def _prepare(path: Path, settings: Settings, known: set[str]) -> _Prepared:
+def _prepare(path: Path, settings: Settings, known: set[str], watch: Stopwatch) -> _Prepared:
     try:
-        article = load_article(path, int(settings.max_file_mb * 1024 * 1024))
+        with watch.lap("clean"):
+            article = load_article(path, int(settings.max_file_mb * 1024 * 1024))
     except InputError as exc:
         return _Prepared(path, refusal=Refusal(str(path), str(exc)))
     except OSError as exc:
@@ -82,8 +85,11 @@ def _prepare(path: Path, settings: Settings, known: set[str]) -> _Prepared:
     key = str(path.resolve())
     if article.id in known:  # most likely unchanged or a duplicate: chunk only if it turns out not to be
         return _Prepared(path, key, article)
-    chunks = chunk_article(article, settings.chunk_size, settings.chunk_overlap)
-    return _Prepared(path, key, article, chunks=chunks, tokens=[chunk_tokens(article, c) for c in chunks])
+    with watch.lap("chunk"):
+        chunks = chunk_article(article, settings.chunk_size, settings.chunk_overlap)
+    with watch.lap("terms"):
+        tokens = [chunk_tokens(article, c) for c in chunks]
+    return _Prepared(path, key, article, chunks=chunks, tokens=tokens)
 
 
 def _prefetch(fn: Callable, items: list, ahead: int) -> Iterator:
@@ -122,8 +128,11 @@ def ingest(
     report = IngestReport()
     files, report.refused = discover(paths)
     embedder = embedder or load_embedder(settings)
+    watch = Stopwatch()
     with open_writer(settings, embedder, rebuild) as writer:
-        prepared = _prefetch(partial(_prepare, settings=settings, known=writer.article_ids()), files, ahead=8)
+        writer.watch = watch
+        prepared = _prefetch(partial(_prepare, settings=settings, known=writer.article_ids(), watch=watch), files,
+                             ahead=8)
         for item in progress(prepared, len(files)) if progress else prepared:
             path, key, article = item.path, item.key, item.article
             if item.refusal:
@@ -139,7 +148,9 @@ def ingest(
             if item.chunks is None:
                 report.chunks_added += add_article(writer, article, embedder, settings)
             else:
-                writer.add(article, item.chunks, embedder.embed_passages([c.text for c in item.chunks]), item.tokens)
+                with watch.lap("embed"):
+                    vectors = embedder.embed_passages([c.text for c in item.chunks])
+                writer.add(article, item.chunks, vectors, item.tokens)
                 report.chunks_added += len(item.chunks)
             writer.link_path(key, article.id)
             report.added.append(str(path))
@@ -147,6 +158,8 @@ def ingest(
                 report.manifest = writer.checkpoint()
         if writer.changed or rebuild:
             report.manifest = writer.commit()
+    report.seconds = dict(watch.seconds)
+    log.info("ingest seconds per stage: %s", {k: round(v, 2) for k, v in report.seconds.items()})
     return report
 
 

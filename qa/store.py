@@ -23,6 +23,7 @@ from . import vectors
 from .errors import IndexBusy, IndexMismatch, IndexMissing
 from .lexical import LexicalIndex
 from .records import Article, Chunk, Metadata
+from .timing import Stopwatch
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,7 @@ class IndexWriter:
                 raise IndexBusy(f"Another ingest is still writing {folder}/; try again when it has finished.",
                                 "Đang có một lượt nạp bài khác; vui lòng thử lại sau.") from exc
         self._params = (model_id, backend, dim, chunking)
+        self.watch = Stopwatch()  # seconds per stage: store (SQLite), faiss, lexical
         try:
             self._open(model_id, backend, dim, chunking, rebuild)
         except BaseException:
@@ -237,19 +239,21 @@ class IndexWriter:
     def add(self, article: Article, chunks: list[Chunk], vectors: np.ndarray, tokens: list[list[str]]) -> None:
         """Store an article with its chunks, vectors and lexical tokens."""
         meta = json.dumps(asdict(article.meta), ensure_ascii=False)
-        self.db.execute(
-            "INSERT INTO articles(id, file, text, meta, added) VALUES (?, ?, ?, ?, ?)",
-            (article.id, article.file, article.text, meta, time.time()),
-        )
         start = self.manifest["next_pos"]
         positions = np.arange(start, start + len(chunks), dtype=np.int64)
-        self.db.executemany(
-            'INSERT INTO chunks(pos, article_id, ordinal, start, "end", text, tokens) VALUES (?, ?, ?, ?, ?, ?, ?)',
-            [(int(p), c.article_id, c.ordinal, c.start, c.end, c.text, " ".join(t))
-             for p, c, t in zip(positions, chunks, tokens)],
-        )
+        with self.watch.lap("store"):
+            self.db.execute(
+                "INSERT INTO articles(id, file, text, meta, added) VALUES (?, ?, ?, ?, ?)",
+                (article.id, article.file, article.text, meta, time.time()),
+            )
+            self.db.executemany(
+                'INSERT INTO chunks(pos, article_id, ordinal, start, "end", text, tokens) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                [(int(p), c.article_id, c.ordinal, c.start, c.end, c.text, " ".join(t))
+                 for p, c, t in zip(positions, chunks, tokens)],
+            )
         if len(chunks):
-            self.dense.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), positions)
+            with self.watch.lap("faiss"):
+                self.dense.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), positions)
         self.manifest["next_pos"] = start + len(chunks)
         self.changed = True
 
@@ -267,16 +271,19 @@ class IndexWriter:
     # -- commit -------------------------------------------------------------------------------
     def commit(self) -> dict:
         """Write the lexical index and vectors, then switch the manifest to the new generation."""
-        self.db.commit()
-        rows = self.db.execute("SELECT pos, tokens FROM chunks ORDER BY pos").fetchall()
-        lexical = LexicalIndex.build([r[1].split(" ") if r[1] else [] for r in rows], np.array([r[0] for r in rows]))
+        with self.watch.lap("store"):
+            self.db.commit()
         lex_dir = self.folder / f"lexical-{self.generation}"
         faiss_file = self.folder / f"dense-{self.generation}.faiss"
         self._tmp_files += [lex_dir, faiss_file]
-        shutil.rmtree(lex_dir, ignore_errors=True)
-        lexical.save(lex_dir)
-        self.dense = vectors.grow(self.dense, self.ivf_threshold)
-        vectors.write(self.dense, faiss_file)
+        with self.watch.lap("lexical"):
+            rows = self.db.execute("SELECT pos, tokens FROM chunks ORDER BY pos").fetchall()
+            lexical = LexicalIndex.build([r[1].split(" ") if r[1] else [] for r in rows], np.array([r[0] for r in rows]))
+            shutil.rmtree(lex_dir, ignore_errors=True)
+            lexical.save(lex_dir)
+        with self.watch.lap("faiss"):
+            self.dense = vectors.grow(self.dense, self.ivf_threshold)
+            vectors.write(self.dense, faiss_file)
         n_articles = self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         self.db.close()
         self.manifest.update(
