@@ -7,7 +7,7 @@ Two parts, one table each:
 1. Real text: `seeds/` plus xquad_vi's 240 passages, written as files and ingested by the product's
    own `pipeline.ingest` (clean → chunk → terms → embed → store, FAISS, lexical), seconds per stage.
 2. Scale: an index of N chunks built through the product's `IndexWriter` (SQLite store, FAISS,
-   bm25s), then queried by the product's `Assistant` with the real embedder and the seed questions.
+   lexical postings), then queried by the product's `Assistant` with the real embedder and the seed questions.
    The N chunks are synthetic (said in the table): text made of spans of real Vietnamese passages
    with random syllables mixed in (so the vocabulary and the bigrams grow with N, as in a real
    archive), and vectors shaped like real e5 embeddings (benchmarks/scale.py) instead of embedding

@@ -56,7 +56,6 @@ class _Group(click.Group):
 def main(ctx: click.Context, index_dir: str | None, embedder: str | None, verbose: int) -> None:
     """hoi-dap: ask questions about Vietnamese news articles and get cited passages."""
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
     try:
         settings = Settings.from_env(index_dir=index_dir, embedder=embedder)
     except ValueError as exc:

@@ -1,9 +1,19 @@
-"""The lexical index: BM25 (bm25s) over exact Vietnamese tokens and over diacritic-folded tokens."""
+"""The lexical index: BM25 over exact Vietnamese terms and over diacritic-folded terms.
+
+Each field keeps term-frequency postings in numpy arrays (term-major CSC: `indptr` over term ids,
+`rows` and `tfs` per posting) plus each document's length, and computes BM25 at query time for the
+few terms of the question. A commit therefore only appends the new documents' postings to the
+previous generation's and drops removed rows: numpy merges, no re-tokenising of the corpus.
+Scoring is Lucene's BM25 as bm25s computes it (`tests/test_lexical.py` checks the scores against
+bm25s on real text): idf = ln(1 + (N − df + 0.5) / (df + 0.5)), tf / (tf + k1·(1 − b + b·dl/avgdl)).
+"""
 
 from __future__ import annotations
 
 import json
 import math
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,46 +21,108 @@ import numpy as np
 from .text import fold
 
 FIELDS = ("exact", "folded")
+FORMAT = "postings/1"
+K1, B = 1.2, 0.75
 
 
-def _bm25(docs: list[list[str]]):
-    import bm25s
+@dataclass
+class Postings:
+    """One field: terms (id = list index), term-major postings, document lengths (row = document)."""
 
-    model = bm25s.BM25(k1=1.2, b=0.75)
-    model.index(docs, show_progress=False)
-    return model
+    terms: list[str]
+    indptr: np.ndarray  # int64 [len(terms) + 1]
+    rows: np.ndarray  # int32 [postings], ascending within a term
+    tfs: np.ndarray  # float32 [postings]
+    doc_len: np.ndarray  # float32 [documents]
+
+    def __post_init__(self):
+        self.ids = {t: i for i, t in enumerate(self.terms)}
+        mean = float(self.doc_len.mean()) if len(self.doc_len) else 1.0
+        self._norm = (K1 * (1 - B + B * self.doc_len / max(mean, 1e-9))).astype(np.float32)
+
+    @classmethod
+    def empty(cls) -> Postings:
+        return cls([], np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, np.float32))
+
+    def df(self, term: str) -> int:
+        tid = self.ids.get(term)
+        return 0 if tid is None else int(self.indptr[tid + 1] - self.indptr[tid])
+
+    def add_scores(self, out: np.ndarray, term: str, weight: float) -> None:
+        tid = self.ids.get(term)
+        if tid is None:
+            return
+        lo, hi = int(self.indptr[tid]), int(self.indptr[tid + 1])
+        if lo == hi:
+            return
+        rows, tf = self.rows[lo:hi], self.tfs[lo:hi]
+        idf = math.log(1 + (len(self.doc_len) - (hi - lo) + 0.5) / (hi - lo + 0.5))
+        out[rows] += (weight * idf) * tf / (self._norm[rows] + tf)
+
+    def merged(self, terms: list[str], docs: list[tuple[np.ndarray, np.ndarray]], lengths: list[int],
+               keep: np.ndarray) -> Postings:
+        """These postings without the rows where keep is False, plus docs ((term ids, tfs) each) as new rows;
+        terms extends self.terms with the docs' new terms."""
+        first = int(keep.sum())
+        new_t = np.concatenate([np.zeros(0, np.int32)] + [d[0] for d in docs])
+        new_r = np.repeat(np.arange(first, first + len(docs), dtype=np.int64), [len(d[0]) for d in docs])
+        new_tf = np.concatenate([np.zeros(0, np.float32)] + [d[1] for d in docs])
+        old_t = np.repeat(np.arange(len(self.terms), dtype=np.int64), np.diff(self.indptr))
+        renumber = np.cumsum(keep, dtype=np.int64) - 1
+        alive = keep[self.rows]
+        t = np.concatenate([old_t[alive], new_t.astype(np.int64)])
+        r = np.concatenate([renumber[self.rows[alive]], new_r])
+        tf = np.concatenate([self.tfs[alive], new_tf])
+        order = np.argsort(t, kind="stable")  # rows stay ascending within each term
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(t, minlength=len(terms)))]).astype(np.int64)
+        doc_len = np.concatenate([self.doc_len[keep], np.asarray(lengths, np.float32)]).astype(np.float32)
+        return Postings(terms, indptr, r[order].astype(np.int32), tf[order], doc_len)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "terms.txt").write_text("\n".join(self.terms), encoding="utf-8")
+        for name in ("indptr", "rows", "tfs", "doc_len"):
+            np.save(folder / f"{name}.npy", getattr(self, name))
+
+    @classmethod
+    def load(cls, folder: Path) -> Postings:
+        text = (folder / "terms.txt").read_text(encoding="utf-8")
+        arrays = {n: np.load(folder / f"{n}.npy", mmap_mode="r") for n in ("indptr", "rows", "tfs", "doc_len")}
+        return cls(text.split("\n") if text else [], **arrays)
 
 
 class LexicalIndex:
     """Two BM25 fields over the same documents; document i is the chunk at FAISS position positions[i]."""
 
-    def __init__(self, models: dict, positions: np.ndarray):
-        self._models = models
+    def __init__(self, fields: dict[str, Postings], positions: np.ndarray):
+        self._fields = fields
         self.positions = positions
-        self._vocab = {f: m.vocab_dict for f, m in models.items()}
 
     @classmethod
     def build(cls, docs: list[list[str]], positions: np.ndarray) -> LexicalIndex:
         """Index token lists (exact tokens; the folded field is derived)."""
-        if not docs:
-            return cls({}, np.zeros(0, dtype=np.int64))
-        folded = [[fold(t) for t in d] for d in docs]
-        return cls({"exact": _bm25(docs), "folded": _bm25(folded)}, np.asarray(positions, dtype=np.int64))
+        update = LexicalUpdate(cls.empty())
+        for doc, pos in zip(docs, positions):
+            update.add(doc, int(pos))
+        return update.apply()
+
+    @classmethod
+    def empty(cls) -> LexicalIndex:
+        return cls({f: Postings.empty() for f in FIELDS}, np.zeros(0, dtype=np.int64))
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        for name, model in self._models.items():
-            model.save(str(folder / name), show_progress=False)
+        for name, postings in self._fields.items():
+            postings.save(folder / name)
         np.save(folder / "positions.npy", self.positions)
-        (folder / "fields.json").write_text(json.dumps(sorted(self._models)))
+        (folder / "format.json").write_text(json.dumps({"format": FORMAT, "k1": K1, "b": B, "fields": list(FIELDS)}))
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        import bm25s
-
-        names = json.loads((folder / "fields.json").read_text())
-        models = {n: bm25s.BM25.load(str(folder / n), mmap=True, show_progress=False, verbosity=0) for n in names}
-        return cls(models, np.load(folder / "positions.npy"))
+        meta = json.loads((folder / "format.json").read_text())
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"lexical index format {meta.get('format')!r}, expected {FORMAT}")
+        return cls({f: Postings.load(folder / f) for f in FIELDS}, np.load(folder / "positions.npy"))
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -58,24 +130,58 @@ class LexicalIndex:
     def scores(self, field: str, query: list[str], weights: list[float] | None = None) -> np.ndarray:
         """BM25 score of every document for the query tokens (unknown tokens ignored)."""
         out = np.zeros(len(self.positions), dtype=np.float32)
-        model = self._models.get(field)
-        if model is None:
-            return out
-        vocab = self._vocab[field]
-        weights = weights or [1.0] * len(query)
-        for tok, w in zip(query, weights):
-            if tok in vocab and tok:
-                out += w * model.get_scores([tok])
+        postings = self._fields[field]
+        for tok, w in zip(query, weights or [1.0] * len(query)):
+            if tok:
+                postings.add_scores(out, tok, w)
         return out
 
     def idf(self, field: str, token: str) -> float:
         """BM25 inverse document frequency of a token (a token the index never saw gets the highest)."""
-        n = len(self.positions)
-        model = self._models.get(field)
-        tid = self._vocab.get(field, {}).get(token)
-        df = 0 if tid is None or model is None else int(model.scores["indptr"][tid + 1] - model.scores["indptr"][tid])
+        n, df = len(self.positions), self._fields[field].df(token)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def known(self, field: str, token: str) -> bool:
         """Whether any indexed document contains the token."""
-        return token in self._vocab.get(field, {})
+        return self._fields[field].df(token) > 0
+
+
+class LexicalUpdate:
+    """Additions and removals waiting for the next commit. Terms become ids as documents arrive, so a
+    long ingest holds about 12 bytes per distinct term per chunk rather than the strings."""
+
+    def __init__(self, base: LexicalIndex):
+        self.base = base
+        self._terms = {f: list(base._fields[f].terms) for f in FIELDS}
+        self._ids = {f: dict(base._fields[f].ids) for f in FIELDS}
+        self._docs: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {f: [] for f in FIELDS}
+        self._lengths: list[int] = []
+        self._positions: list[int] = []
+        self._removed: list[int] = []
+
+    def add(self, tokens: list[str], position: int) -> None:
+        tokens = [t for t in tokens if t]
+        for field, seq in (("exact", tokens), ("folded", [fold(t) for t in tokens])):
+            counts, ids, terms = Counter(seq), self._ids[field], self._terms[field]
+            for term in counts:
+                if term not in ids:
+                    ids[term] = len(terms)
+                    terms.append(term)
+            self._docs[field].append((np.fromiter((ids[t] for t in counts), np.int32, len(counts)),
+                                      np.fromiter(counts.values(), np.float32, len(counts))))
+        self._lengths.append(len(tokens))
+        self._positions.append(position)
+
+    def remove(self, positions: list[int]) -> None:
+        self._removed += positions
+
+    def apply(self) -> LexicalIndex:
+        """The base index with the changes merged in (numpy work over the postings; nothing re-tokenised)."""
+        removed = np.asarray(self._removed, dtype=np.int64)
+        added = np.asarray(self._positions, dtype=np.int64)
+        fresh = ~np.isin(added, removed)  # added, then removed again before the commit
+        keep = ~np.isin(self.base.positions, removed)
+        lengths = [n for n, f in zip(self._lengths, fresh) if f]
+        fields = {f: self.base._fields[f].merged(self._terms[f], [d for d, k in zip(self._docs[f], fresh) if k],
+                                                 lengths, keep) for f in FIELDS}
+        return LexicalIndex(fields, np.concatenate([self.base.positions[keep], added[fresh]]))

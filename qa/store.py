@@ -21,7 +21,7 @@ import numpy as np
 
 from . import vectors
 from .errors import IndexBusy, IndexMismatch, IndexMissing
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, LexicalUpdate
 from .records import Article, Chunk, Metadata
 from .timing import Stopwatch
 
@@ -73,6 +73,9 @@ class IndexReader:
         self.folder = folder
         self.manifest = read_manifest(folder)
         files = self.manifest["files"]
+        if not (folder / files["lexical"] / "format.json").exists() and (folder / files["lexical"]).is_dir():
+            raise IndexMismatch(f"The index in {folder}/ was built by an older version; upgrade it with `qa ingest seeds/` "
+                                "(any folder: the lexical index is rebuilt from the stored terms).")
         try:
             uri = (folder / files["sqlite"]).resolve().as_uri() + "?mode=ro"
             self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -195,14 +198,22 @@ class IndexWriter:
         self._sqlite = self.folder / f"chunks-{self.generation}.sqlite"
         self._tmp_files = [self._sqlite]
         self._sqlite.unlink(missing_ok=True)
+        self.lexical = LexicalIndex.empty()
+        self._lex_from_store = False  # rebuild the lexical index from the stored terms (older index)
         if old:
             shutil.copyfile(self.folder / old["files"]["sqlite"], self._sqlite)
             self.dense = vectors.read(self.folder / old["files"]["faiss"])
+            try:
+                self.lexical = LexicalIndex.load(self.folder / old["files"]["lexical"])
+            except (OSError, ValueError):
+                log.warning("Rebuilding the lexical index of %s from the stored terms (older format).", self.folder)
+                self._lex_from_store = True
         else:
             self.dense = vectors.new_index(dim)
+        self._lex = LexicalUpdate(self.lexical)  # changes since the last commit
         self.db = sqlite3.connect(self._sqlite)
         self.db.executescript(_SCHEMA)
-        self.changed = False
+        self.changed = self._lex_from_store  # an older index is upgraded by any ingest
 
     def _previous(self) -> dict | None:
         try:
@@ -254,6 +265,9 @@ class IndexWriter:
         if len(chunks):
             with self.watch.lap("faiss"):
                 self.dense.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), positions)
+        with self.watch.lap("lexical"):
+            for doc, pos in zip(tokens, positions.tolist()):
+                self._lex.add(doc, pos)
         self.manifest["next_pos"] = start + len(chunks)
         self.changed = True
 
@@ -265,6 +279,7 @@ class IndexWriter:
         self.db.execute("DELETE FROM files WHERE article_id = ?", (article_id,))
         if positions:
             self.dense.remove_ids(np.asarray(positions, dtype=np.int64))
+            self._lex.remove(positions)
         self.changed = self.changed or found
         return found
 
@@ -277,17 +292,16 @@ class IndexWriter:
         faiss_file = self.folder / f"dense-{self.generation}.faiss"
         self._tmp_files += [lex_dir, faiss_file]
         with self.watch.lap("lexical"):
-            rows = self.db.execute("SELECT pos, tokens FROM chunks ORDER BY pos").fetchall()
-            lexical = LexicalIndex.build([r[1].split(" ") if r[1] else [] for r in rows], np.array([r[0] for r in rows]))
+            self.lexical = self._updated_lexical()
             shutil.rmtree(lex_dir, ignore_errors=True)
-            lexical.save(lex_dir)
+            self.lexical.save(lex_dir)
         with self.watch.lap("faiss"):
             self.dense = vectors.grow(self.dense, self.ivf_threshold)
             vectors.write(self.dense, faiss_file)
         n_articles = self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         self.db.close()
         self.manifest.update(
-            counts={"articles": n_articles, "chunks": len(rows)}, dense_index=vectors.kind(self.dense),
+            counts={"articles": n_articles, "chunks": len(self.lexical)}, dense_index=vectors.kind(self.dense),
             files={"sqlite": self._sqlite.name, "faiss": faiss_file.name, "lexical": lex_dir.name},
             sizes={"faiss": faiss_file.stat().st_size},
             updated=time.time(),
@@ -301,6 +315,13 @@ class IndexWriter:
         self._tmp_files = []
         self._prune()
         return self.manifest
+
+    def _updated_lexical(self) -> LexicalIndex:
+        """The previous generation's lexical index with this session's additions and removals merged in."""
+        if self._lex_from_store:
+            rows = self.db.execute("SELECT pos, tokens FROM chunks ORDER BY pos").fetchall()
+            return LexicalIndex.build([r[1].split(" ") if r[1] else [] for r in rows], np.array([r[0] for r in rows]))
+        return self._lex.apply()
 
     def checkpoint(self) -> dict:
         """Commit what was added so far and go on in a new generation (a long ingest resumes from here)."""

@@ -5,6 +5,7 @@ import shutil
 import time
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from conftest import SEEDS
 
@@ -197,3 +198,17 @@ def test_prefetch_passes_errors_to_the_consumer():
         for value in _prefetch(work, list(range(5)), ahead=2):
             got.append(value)
     assert got == [0, 1]
+
+
+def test_index_from_an_older_version_is_upgraded_by_any_ingest(hash_settings, tmp_path):
+    folder = _copy_seeds(tmp_path)
+    pipeline.ingest([folder], hash_settings)
+    before = IndexReader(hash_settings.index_path)
+    scores = before.lexical.scores("exact", ["chỉ_số", "par", "index"])
+    (hash_settings.index_path / before.manifest["files"]["lexical"] / "format.json").unlink()  # the bm25s layout had none
+    with pytest.raises(IndexMismatch, match="older version"):
+        IndexReader(hash_settings.index_path)
+    report = pipeline.ingest([folder], hash_settings)  # nothing new, but the lexical index is rebuilt from the store
+    assert len(report.unchanged) == 5 and report.manifest is not None
+    after = IndexReader(hash_settings.index_path)
+    assert np.allclose(after.lexical.scores("exact", ["chỉ_số", "par", "index"]), scores)

@@ -1,0 +1,76 @@
+"""The lexical index against bm25s (the reference BM25) on real text, and incremental = full build."""
+
+import json
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import pytest
+
+from qa.lexical import LexicalIndex, LexicalUpdate
+from qa.text import fold, terms
+
+XQUAD = Path(__file__).resolve().parents[2] / "shared" / "eval" / "xquad_vi"
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[list[str]]:
+    rows = [json.loads(x) for x in (XQUAD / "passages.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [terms(r["text"]) for r in rows[:120]]
+
+
+@pytest.fixture(scope="module")
+def queries() -> list[list[str]]:
+    rows = [json.loads(x) for x in (XQUAD / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [terms(r["question"]) for r in rows[:40]]
+
+
+def _bm25s_scores(docs, query):
+    model = bm25s.BM25(k1=1.2, b=0.75)
+    model.index(docs, show_progress=False)
+    out = np.zeros(len(docs), dtype=np.float32)
+    for tok in query:
+        if tok in model.vocab_dict:
+            out += model.get_scores([tok])
+    return out
+
+
+def test_scores_equal_bm25s(docs, queries):
+    lex = LexicalIndex.build(docs, np.arange(len(docs)))
+    folded_docs = [[fold(t) for t in d] for d in docs]
+    for q in queries[:15]:
+        assert np.allclose(lex.scores("exact", q), _bm25s_scores(docs, q), rtol=1e-5, atol=1e-6)
+        fq = [fold(t) for t in q]
+        assert np.allclose(lex.scores("folded", fq), _bm25s_scores(folded_docs, fq), rtol=1e-5, atol=1e-6)
+
+
+def test_incremental_updates_equal_a_full_build(docs, queries, tmp_path):
+    positions = np.arange(len(docs)) * 3 + 7  # positions are ids, not row numbers
+    lex = LexicalIndex.build(docs[:50], positions[:50])
+    lex.save(tmp_path / "a")
+    lex = LexicalIndex.load(tmp_path / "a")  # memory-mapped arrays, as the writer sees them
+    removed = positions[[3, 10, 49, 60]]  # 60: added and removed before the commit
+    update = LexicalUpdate(lex)
+    for doc, pos in zip(docs[50:], positions[50:]):
+        update.add(doc, int(pos))
+    update.remove(removed.tolist())
+    lex = update.apply()
+    keep = ~np.isin(positions, removed)
+    full = LexicalIndex.build([d for d, k in zip(docs, keep) if k], positions[keep])
+    assert np.array_equal(lex.positions, full.positions)
+    for q in queries:
+        assert np.allclose(lex.scores("exact", q), full.scores("exact", q), rtol=1e-5, atol=1e-6)
+        fq = [fold(t) for t in q]
+        assert np.allclose(lex.scores("folded", fq), full.scores("folded", fq), rtol=1e-5, atol=1e-6)
+    gone = set(docs[3]) - {t for d, k in zip(docs, keep) if k for t in d}
+    assert gone and not any(lex.known("exact", t) for t in gone)
+    assert all(lex.idf("exact", t) == full.idf("exact", t) for t in docs[0][:20])
+
+
+def test_empty_and_unknown():
+    lex = LexicalIndex.build([], np.zeros(0, dtype=np.int64))
+    assert len(lex) == 0 and lex.scores("exact", ["xin"]).shape == (0,)
+    lex = LexicalIndex.build([["xin", "chào"], []], np.array([0, 1]))
+    assert lex.known("exact", "xin") and not lex.known("exact", "tạm")
+    assert lex.scores("exact", ["tạm"]).tolist() == [0.0, 0.0]
+    assert lex.idf("exact", "tạm") > lex.idf("exact", "xin")
