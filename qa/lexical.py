@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,31 +24,66 @@ FORMAT = "postings/1"
 K1, B = 1.2, 0.75
 
 
-@dataclass
 class Postings:
-    """One field: terms (id = list index), term-major postings, document lengths (row = document)."""
+    """One field: terms (id = list index), term-major postings, document lengths (row = document).
 
-    terms: list[str]
-    indptr: np.ndarray  # int64 [len(terms) + 1]
-    rows: np.ndarray  # int32 [postings], ascending within a term
-    tfs: np.ndarray  # float32 [postings]
-    doc_len: np.ndarray  # float32 [documents]
+    A saved field also holds its terms sorted (UTF-8, with offsets and ids), so a reader finds a
+    question's terms by binary search in the memory-mapped table instead of building a dict of
+    millions of terms at start-up; the term list and dict are built only when a writer asks."""
 
-    def __post_init__(self):
-        self.ids = {t: i for i, t in enumerate(self.terms)}
+    def __init__(self, terms: list[str] | None, indptr: np.ndarray, rows: np.ndarray, tfs: np.ndarray,
+                 doc_len: np.ndarray, folder: Path | None = None):
+        self._terms, self._ids, self._folder = terms, None, folder
+        self.indptr = indptr  # int64 [terms + 1]
+        self.rows = rows  # int32 [postings], ascending within a term
+        self.tfs = tfs  # float32 [postings]
+        self.doc_len = doc_len  # float32 [documents]
         mean = float(self.doc_len.mean()) if len(self.doc_len) else 1.0
         self._norm = (K1 * (1 - B + B * self.doc_len / max(mean, 1e-9))).astype(np.float32)
+        self._sorted = None
+        if terms is None and (folder / "sorted_ids.npy").exists() and len(indptr) > 1:
+            self._sorted = (np.memmap(folder / "sorted.bin", dtype=np.uint8, mode="r"),
+                            np.load(folder / "sorted_offsets.npy", mmap_mode="r"),
+                            np.load(folder / "sorted_ids.npy", mmap_mode="r"))
+
+    @property
+    def terms(self) -> list[str]:
+        if self._terms is None:
+            text = (self._folder / "terms.txt").read_text(encoding="utf-8")
+            self._terms = text.split("\n") if text else []
+        return self._terms
+
+    @property
+    def ids(self) -> dict[str, int]:
+        if self._ids is None:
+            self._ids = {t: i for i, t in enumerate(self.terms)}
+        return self._ids
+
+    def tid(self, term: str) -> int | None:
+        """The id of a term, or None."""
+        if self._sorted is None:
+            return self.ids.get(term)
+        blob, offsets, ids = self._sorted
+        key, lo, hi = term.encode("utf-8"), 0, len(ids)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if bytes(blob[offsets[mid]:offsets[mid + 1]]) < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        found = lo < len(ids) and bytes(blob[offsets[lo]:offsets[lo + 1]]) == key
+        return int(ids[lo]) if found else None
 
     @classmethod
     def empty(cls) -> Postings:
         return cls([], np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, np.float32))
 
     def df(self, term: str) -> int:
-        tid = self.ids.get(term)
+        tid = self.tid(term)
         return 0 if tid is None else int(self.indptr[tid + 1] - self.indptr[tid])
 
     def add_scores(self, out: np.ndarray, term: str, weight: float) -> None:
-        tid = self.ids.get(term)
+        tid = self.tid(term)
         if tid is None:
             return
         lo, hi = int(self.indptr[tid]), int(self.indptr[tid + 1])
@@ -80,15 +114,20 @@ class Postings:
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "terms.txt").write_text("\n".join(self.terms), encoding="utf-8")
+        terms = self.terms
+        (folder / "terms.txt").write_text("\n".join(terms), encoding="utf-8")
         for name in ("indptr", "rows", "tfs", "doc_len"):
             np.save(folder / f"{name}.npy", getattr(self, name))
+        order = sorted(range(len(terms)), key=terms.__getitem__)  # code-point order = UTF-8 byte order
+        encoded = [terms[i].encode("utf-8") for i in order]
+        (folder / "sorted.bin").write_bytes(b"".join(encoded))
+        np.save(folder / "sorted_offsets.npy", np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64))
+        np.save(folder / "sorted_ids.npy", np.asarray(order, dtype=np.int64))
 
     @classmethod
     def load(cls, folder: Path) -> Postings:
-        text = (folder / "terms.txt").read_text(encoding="utf-8")
         arrays = {n: np.load(folder / f"{n}.npy", mmap_mode="r") for n in ("indptr", "rows", "tfs", "doc_len")}
-        return cls(text.split("\n") if text else [], **arrays)
+        return cls(None, **arrays, folder=folder)
 
 
 class LexicalIndex:

@@ -48,7 +48,11 @@ def test_incremental_updates_equal_a_full_build(docs, queries, tmp_path):
     positions = np.arange(len(docs)) * 3 + 7  # positions are ids, not row numbers
     lex = LexicalIndex.build(docs[:50], positions[:50])
     lex.save(tmp_path / "a")
-    lex = LexicalIndex.load(tmp_path / "a")  # memory-mapped arrays, as the writer sees them
+    loaded = LexicalIndex.load(tmp_path / "a")  # memory-mapped; terms found by binary search on disk
+    for q in queries:
+        assert np.array_equal(loaded.scores("exact", q), lex.scores("exact", q))
+    assert all(loaded.known("exact", t) for t in docs[0]) and not loaded.known("exact", "không_có_từ_này")
+    lex = loaded
     removed = positions[[3, 10, 49, 60]]  # 60: added and removed before the commit
     update = LexicalUpdate(lex)
     for doc, pos in zip(docs[50:], positions[50:]):
