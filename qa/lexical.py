@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import math
+import mmap
+from array import array
 from collections import Counter
 from pathlib import Path
 
@@ -42,8 +44,9 @@ class Postings:
         self._norm = (K1 * (1 - B + B * self.doc_len / max(mean, 1e-9))).astype(np.float32)
         self._sorted = None
         if terms is None and (folder / "sorted_ids.npy").exists() and len(indptr) > 1:
-            self._sorted = (np.memmap(folder / "sorted.bin", dtype=np.uint8, mode="r"),
-                            np.load(folder / "sorted_offsets.npy", mmap_mode="r"),
+            with open(folder / "sorted.bin", "rb") as fh:  # slices of an mmap are plain bytes: cheap to compare
+                blob = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            self._sorted = (blob, array("q", np.load(folder / "sorted_offsets.npy").tobytes()),
                             np.load(folder / "sorted_ids.npy", mmap_mode="r"))
 
     @property
@@ -67,11 +70,11 @@ class Postings:
         key, lo, hi = term.encode("utf-8"), 0, len(ids)
         while lo < hi:
             mid = (lo + hi) // 2
-            if bytes(blob[offsets[mid]:offsets[mid + 1]]) < key:
+            if blob[offsets[mid]:offsets[mid + 1]] < key:
                 lo = mid + 1
             else:
                 hi = mid
-        found = lo < len(ids) and bytes(blob[offsets[lo]:offsets[lo + 1]]) == key
+        found = lo < len(ids) and blob[offsets[lo]:offsets[lo + 1]] == key
         return int(ids[lo]) if found else None
 
     @classmethod
