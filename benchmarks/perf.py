@@ -140,31 +140,25 @@ def build_synthetic(settings: Settings, embedder, n: int, centres: np.ndarray) -
     hay = Haystack()
     rng = np.random.default_rng(n)
     t0 = time.perf_counter()
-    seconds = {s: 0.0 for s in STAGES}
     with pipeline.open_writer(settings, embedder, rebuild=True) as writer:
+        watch = writer.watch  # the writer times store, FAISS and lexical (adds and commit); we add chunk, terms
         for first in range(0, n, CHUNKS_PER_ARTICLE):
             count = min(CHUNKS_PER_ARTICLE, n - first)
-            t = time.perf_counter()
-            parts = [hay.chunk_text() for _ in range(count)]
-            text = "\n\n".join(parts)
-            aid = article_id(f"{first}:{text}")
-            art = Article(aid, f"synthetic-{first // CHUNKS_PER_ARTICLE:07d}.txt", text,
-                          Metadata(title=" ".join(parts[0].split()[:12]), date="2020-01-01"))
-            chunks, at = [], 0
-            for i, part in enumerate(parts):
-                chunks.append(Chunk(aid, i, at, at + len(part), part))
-                at += len(part) + 2
-            t1 = time.perf_counter()
-            seconds["chunk"] += t1 - t
-            tokens = [pipeline.chunk_tokens(art, c) for c in chunks]
-            seconds["terms"] += time.perf_counter() - t1
+            with watch.lap("chunk"):
+                parts = [hay.chunk_text() for _ in range(count)]
+                text = "\n\n".join(parts)
+                aid = article_id(f"{first}:{text}")
+                art = Article(aid, f"synthetic-{first // CHUNKS_PER_ARTICLE:07d}.txt", text,
+                              Metadata(title=" ".join(parts[0].split()[:12]), date="2020-01-01"))
+                chunks, at = [], 0
+                for i, part in enumerate(parts):
+                    chunks.append(Chunk(aid, i, at, at + len(part), part))
+                    at += len(part) + 2
+            with watch.lap("terms"):
+                tokens = [pipeline.chunk_tokens(art, c) for c in chunks]
             writer.add(art, chunks, like_real(count, centres, rng), tokens)
-        for stage, s in writer.watch.seconds.items():  # the commit below is timed by the writer too
-            seconds[stage] += s
-        writer.watch.seconds.clear()
         writer.commit()
-        for stage, s in writer.watch.seconds.items():
-            seconds[stage] += s
+        seconds = {stage: watch.seconds.get(stage, 0.0) for stage in STAGES}
     pipeline.ingest([ROOT / "seeds"], settings, embedder=embedder)  # the real articles, on top
     manifest = json.loads((settings.index_path / "manifest.json").read_text())
     return manifest, seconds, time.perf_counter() - t0

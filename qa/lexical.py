@@ -42,7 +42,7 @@ class Postings:
         self.doc_len = doc_len  # float32 [documents]
         mean = float(self.doc_len.mean()) if len(self.doc_len) else 1.0
         self._norm = (K1 * (1 - B + B * self.doc_len / max(mean, 1e-9))).astype(np.float32)
-        self._sorted = None
+        self._sorted, self._seen = None, {}
         if terms is None and (folder / "sorted_ids.npy").exists() and len(indptr) > 1:
             with open(folder / "sorted.bin", "rb") as fh:  # slices of an mmap are plain bytes: cheap to compare
                 blob = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
@@ -63,9 +63,19 @@ class Postings:
         return self._ids
 
     def tid(self, term: str) -> int | None:
-        """The id of a term, or None."""
+        """The id of a term, or None. A question's terms are looked up several times per ask (scores of
+        both fields, `known`, `idf` for the relevance gate), so found ids are remembered."""
         if self._sorted is None:
             return self.ids.get(term)
+        if term in self._seen:
+            return self._seen[term]
+        if len(self._seen) > 100_000:
+            self._seen.clear()
+        self._seen[term] = tid = self._search(term)
+        return tid
+
+    def _search(self, term: str) -> int | None:
+        """Binary search of the sorted on-disk term table."""
         blob, offsets, ids = self._sorted
         key, lo, hi = term.encode("utf-8"), 0, len(ids)
         while lo < hi:
@@ -104,7 +114,7 @@ class Postings:
         new_t = np.concatenate([np.zeros(0, np.int32)] + [d[0] for d in docs])
         new_r = np.repeat(np.arange(first, first + len(docs), dtype=np.int64), [len(d[0]) for d in docs])
         new_tf = np.concatenate([np.zeros(0, np.float32)] + [d[1] for d in docs])
-        old_t = np.repeat(np.arange(len(self.terms), dtype=np.int64), np.diff(self.indptr))
+        old_t = np.repeat(np.arange(len(self.indptr) - 1, dtype=np.int64), np.diff(self.indptr))
         renumber = np.cumsum(keep, dtype=np.int64) - 1
         alive = keep[self.rows]
         t = np.concatenate([old_t[alive], new_t.astype(np.int64)])

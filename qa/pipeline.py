@@ -54,11 +54,22 @@ def _chunking(settings: Settings) -> dict:
     return {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "splitter": "recursive-vi/1"}
 
 
-def add_article(writer: IndexWriter, article: Article, embedder: Embedder, settings: Settings) -> int:
-    """Chunk, embed and store one article; returns its number of chunks."""
-    chunks = chunk_article(article, settings.chunk_size, settings.chunk_overlap)
-    vectors = embedder.embed_passages([c.text for c in chunks])
-    writer.add(article, chunks, vectors, [chunk_tokens(article, c) for c in chunks])
+def _chunked(article: Article, settings: Settings, watch: Stopwatch) -> tuple[list[Chunk], list[list[str]]]:
+    """An article's chunks and each chunk's lexical terms."""
+    with watch.lap("chunk"):
+        chunks = chunk_article(article, settings.chunk_size, settings.chunk_overlap)
+    with watch.lap("terms"):
+        tokens = [chunk_tokens(article, c) for c in chunks]
+    return chunks, tokens
+
+
+def add_article(writer: IndexWriter, article: Article, embedder: Embedder, settings: Settings,
+                chunked: tuple[list[Chunk], list[list[str]]] | None = None) -> int:
+    """Chunk (unless given already chunked), embed and store one article; returns its number of chunks."""
+    chunks, tokens = chunked or _chunked(article, settings, writer.watch)
+    with writer.watch.lap("embed"):
+        vectors = embedder.embed_passages([c.text for c in chunks])
+    writer.add(article, chunks, vectors, tokens)
     return len(chunks)
 
 
@@ -70,8 +81,7 @@ class _Prepared:
     key: str = ""  # the resolved path the index records
     article: Article | None = None
     refusal: Refusal | None = None
-    chunks: list[Chunk] | None = None
-    tokens: list[list[str]] | None = None
+    chunked: tuple[list[Chunk], list[list[str]]] | None = None
 
 
 def _prepare(path: Path, settings: Settings, known: set[str], watch: Stopwatch) -> _Prepared:
@@ -85,11 +95,7 @@ def _prepare(path: Path, settings: Settings, known: set[str], watch: Stopwatch) 
     key = str(path.resolve())
     if article.id in known:  # most likely unchanged or a duplicate: chunk only if it turns out not to be
         return _Prepared(path, key, article)
-    with watch.lap("chunk"):
-        chunks = chunk_article(article, settings.chunk_size, settings.chunk_overlap)
-    with watch.lap("terms"):
-        tokens = [chunk_tokens(article, c) for c in chunks]
-    return _Prepared(path, key, article, chunks=chunks, tokens=tokens)
+    return _Prepared(path, key, article, chunked=_chunked(article, settings, watch))
 
 
 def _prefetch(fn: Callable, items: list, ahead: int) -> Iterator:
@@ -128,11 +134,9 @@ def ingest(
     report = IngestReport()
     files, report.refused = discover(paths)
     embedder = embedder or load_embedder(settings)
-    watch = Stopwatch()
     with open_writer(settings, embedder, rebuild) as writer:
-        writer.watch = watch
-        prepared = _prefetch(partial(_prepare, settings=settings, known=writer.article_ids(), watch=watch), files,
-                             ahead=8)
+        prepared = _prefetch(partial(_prepare, settings=settings, known=writer.article_ids(), watch=writer.watch),
+                             files, ahead=8)
         for item in progress(prepared, len(files)) if progress else prepared:
             path, key, article = item.path, item.key, item.article
             if item.refusal:
@@ -145,20 +149,14 @@ def ingest(
                 writer.link_path(key, article.id)
                 report.duplicates.append(str(path))
                 continue
-            if item.chunks is None:
-                report.chunks_added += add_article(writer, article, embedder, settings)
-            else:
-                with watch.lap("embed"):
-                    vectors = embedder.embed_passages([c.text for c in item.chunks])
-                writer.add(article, item.chunks, vectors, item.tokens)
-                report.chunks_added += len(item.chunks)
+            report.chunks_added += add_article(writer, article, embedder, settings, item.chunked)
             writer.link_path(key, article.id)
             report.added.append(str(path))
             if len(report.added) % settings.commit_every == 0:  # a crash later keeps what is done
                 report.manifest = writer.checkpoint()
         if writer.changed or rebuild:
             report.manifest = writer.commit()
-    report.seconds = dict(watch.seconds)
+        report.seconds = dict(writer.watch.seconds)
     log.info("ingest seconds per stage: %s", {k: round(v, 2) for k, v in report.seconds.items()})
     return report
 

@@ -168,7 +168,7 @@ class IndexWriter:
                 raise IndexBusy(f"Another ingest is still writing {folder}/; try again when it has finished.",
                                 "Đang có một lượt nạp bài khác; vui lòng thử lại sau.") from exc
         self._params = (model_id, backend, dim, chunking)
-        self.watch = Stopwatch()  # seconds per stage: store (SQLite), faiss, lexical
+        self.watch = Stopwatch()  # seconds per stage of this writer's job (ingest adds its own stages)
         try:
             self._open(model_id, backend, dim, chunking, rebuild)
         except BaseException:

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 
 
 class Stopwatch:
-    """Accumulates wall time per named stage. Each stage is written by one thread only."""
+    """Accumulates wall time per named stage. Stages may be timed from two threads (ingest's worker
+    and, rarely, the main one); `+=` is not atomic there, so a timing can lose a lap, never the work."""
 
     def __init__(self):
         self.seconds: defaultdict[str, float] = defaultdict(float)
