@@ -155,7 +155,7 @@ def build_synthetic(settings: Settings, embedder, n: int, centres: np.ndarray) -
                     chunks.append(Chunk(aid, i, at, at + len(part), part))
                     at += len(part) + 2
             with watch.lap("terms"):
-                tokens = [pipeline.chunk_tokens(art, c) for c in chunks]
+                tokens = pipeline.chunk_tokens(art, chunks)
             writer.add(art, chunks, like_real(count, centres, rng), tokens)
         writer.commit()
         seconds = {stage: watch.seconds.get(stage, 0.0) for stage in STAGES}

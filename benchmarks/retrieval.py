@@ -106,8 +106,7 @@ def main() -> None:
         xq = replace(settings, index_dir=f"{tmp}/xquad")
         articles, cases = corpus_articles(SHARED / "xquad_vi")
         with pipeline.open_writer(xq, embedder, rebuild=True) as writer:
-            for art in articles:
-                pipeline.add_article(writer, art, embedder, xq)
+            pipeline.add_articles(writer, articles, embedder, xq)
             writer.commit()
         datasets["xquad_vi"] = collect(xq, embedder, cases[: args.xquad_limit])
 

@@ -1,12 +1,12 @@
 """Our pipeline against what users would otherwise assemble, in one run on the same model and corpus.
 
-    pip install -e ".[bench]"; python benchmarks/vs_langchain.py [--limit N]
+    pip install -e ".[bench]"; python benchmarks/vs_langchain.py [--limit N] [--repeat 3]
 
 Corpus: xquad_vi's 240 passages; questions: its 1,190 (or --limit). Compared:
 - ours: `qa` ingest (clean → chunk → ONNX int8 embed → FAISS + BM25) and hybrid search;
 - LangChain: `FAISS.from_texts` + `HuggingFaceEmbeddings` (sentence-transformers, torch fp32) on the
   same converted e5-small, same e5 prefixes, `similarity_search`;
-- lexical only: our BM25 (bm25s, two fields) against `rank_bm25.BM25Okapi` on the same tokens.
+- lexical only: our BM25 (numpy postings, two fields) against `rank_bm25.BM25Okapi` on the same tokens.
 Each side runs in its own process so memory is its own (peak RSS from the kernel).
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,8 +59,7 @@ def run_ours(limit):
         embedder = load_embedder(settings)
         t0 = time.perf_counter()
         with pipeline.open_writer(settings, embedder, rebuild=True) as writer:
-            for art in articles:
-                pipeline.add_article(writer, art, embedder, settings)
+            pipeline.add_articles(writer, articles, embedder, settings)
             writer.commit()
         ingest = time.perf_counter() - t0
         retriever = pipeline.Assistant(settings, embedder).retriever()
@@ -133,29 +133,45 @@ def run_rank_bm25(limit):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each side, alternating (medians reported)")
     ap.add_argument("--_side", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._side:
         print(json.dumps(globals()[f"run_{args._side}"](args.limit)))
         return
-    results = {}
-    for side in ("ours", "langchain", "rank_bm25"):
-        cmd = [sys.executable, __file__, "--_side", side] + (["--limit", str(args.limit)] if args.limit else [])
+
+    def side(name: str) -> dict:
+        cmd = [sys.executable, __file__, "--_side", name] + (["--limit", str(args.limit)] if args.limit else [])
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        results[side] = json.loads(out.stdout.strip().splitlines()[-1])
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    runs: dict[str, list[dict]] = {"ours": [], "langchain": []}
+    for r in range(args.repeat):  # alternate which side goes first: this shared machine drifts
+        for name in ("ours", "langchain") if r % 2 == 0 else ("langchain", "ours"):
+            runs[name].append(side(name))
+    rb = side("rank_bm25")
     from benchmarks.retrieval import machine
 
-    o, lc, rb = results["ours"], results["langchain"], results["rank_bm25"]
-    print(f"Machine: {machine()}; corpus xquad_vi 240 passages, {args.limit or 1190} questions, 2 threads\n")
+    def med(name: str, key: str) -> float:
+        return statistics.median(x[key] for x in runs[name])
+
+    def span(key: str) -> str:
+        ratios = sorted(lc[key] / o[key] for o, lc in zip(runs["ours"], runs["langchain"]))
+        return f"{statistics.median(ratios):.2f}× ({ratios[0]:.2f}–{ratios[-1]:.2f})"
+
+    o = {k: med("ours", k) for k in runs["ours"][0]}
+    lc = {k: med("langchain", k) for k in runs["langchain"][0]}
+    print(f"Machine: {machine()}; corpus xquad_vi 240 passages, {args.limit or 1190} questions, 2 threads; "
+          f"medians of {args.repeat} alternating runs per side\n")
     print("| pipeline | ingest s | passages/s | query p50 ms | R@5 | peak RSS MB |\n|---|---:|---:|---:|---:|---:|")
     print(f"| ours: hybrid, ONNX int8 | {o['ingest_s']:.1f} | {240 / o['ingest_s']:.1f} | {o['query_ms']:.1f} | "
           f"{o['R@5']:.1f} | {o['peak_mb']:.0f} |")
     print(f"| LangChain FAISS + HuggingFaceEmbeddings (torch fp32) | {lc['ingest_s']:.1f} | {240 / lc['ingest_s']:.1f} | "
           f"{lc['query_ms']:.1f} | {lc['R@5']:.1f} | {lc['peak_mb']:.0f} |")
-    print(f"| ratio (LangChain / ours) | {lc['ingest_s'] / o['ingest_s']:.2f}× | | {lc['query_ms'] / o['query_ms']:.2f}× "
-          f"| | {lc['peak_mb'] / o['peak_mb']:.2f}× |")
+    print(f"| ratio LangChain / ours, median (range) of the paired runs | {span('ingest_s')} | | {span('query_ms')} "
+          f"| | {span('peak_mb')} |")
     print("\n| lexical | query p50 ms | R@5 |\n|---|---:|---:|")
-    print(f"| ours: bm25s, exact + folded fields | {o['lex_ms']:.2f} | {o['lex_R@5']:.1f} |")
+    print(f"| ours: BM25 postings (numpy), exact + folded fields | {o['lex_ms']:.2f} | {o['lex_R@5']:.1f} |")
     print(f"| rank_bm25 BM25Okapi, same terms (build {rb['build_s']:.2f} s) | {rb['query_ms']:.2f} | {rb['R@5']:.1f} |")
     print(f"| ratio (rank_bm25 / ours) | {rb['query_ms'] / o['lex_ms']:.1f}× | |")
 

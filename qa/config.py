@@ -23,6 +23,7 @@ class Settings:
     model_dir: str = _default_model_dir()
     threads: int = 2
     batch_size: int = 1  # measured fastest on 2 cores with ONNX Runtime (benchmarks/embedders.py)
+    embed_group: int = 32  # ingest embeds the chunks of new articles this many at a time (parallel batches)
     # Chunking (characters). Stored in the manifest: changing them needs `qa ingest --rebuild`.
     chunk_size: int = 700
     chunk_overlap: int = 100

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -42,20 +44,24 @@ def _by_length(texts: list[str], batch: int):
 class OnnxEmbedder:
     """The bundled e5-small, converted to ONNX (fp32 or per-channel int8), run by ONNX Runtime.
 
-    One run at a time on `threads` intra-op threads: measured on 2 cores against one-thread runs in
-    parallel (26–29 against 33 passages/s, but 5.8–7.5 against 8.7 ms a query), the better trade for
-    a question-answering server.
+    Two ways to run, each measured best for its job on 2 cores (benchmarks/embedders.py):
+    - one text at a time (a question, a few sentences): one session on `threads` intra-op threads,
+      the lowest latency (5.8–7.5 against 8.7 ms a query with one thread);
+    - many texts (ingest): `threads` single-threaded runs at once on a second session, 20–30 % more
+      passages/s than one run on two threads. It is loaded on the first call with `BULK_MIN` or
+      more texts, so a server that only answers never holds it.
     """
 
+    BULK_MIN = 8  # answer-time rescoring embeds at most 6 sentences: below this, on the query session
+
     def __init__(self, model_file: Path, tokenizer_file: Path, threads: int, batch_size: int, backend: str):
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(str(model_file), opts, providers=["CPUExecutionProvider"])
+        self._model_file = model_file
+        self._threads = threads
+        self._session = self._new_session(threads)
+        self._bulk: tuple | None = None
+        self._bulk_lock = threading.Lock()
         self._tok = Tokenizer.from_file(str(tokenizer_file))
         self._tok.enable_truncation(512)
         self._tok.enable_padding(pad_id=1, pad_token="<pad>")  # to the longest of a batch; set once (thread safety)
@@ -63,22 +69,49 @@ class OnnxEmbedder:
         self.model_id = E5_FAMILY
         self.backend = backend
         self.dim = 384
-        self._run([QUERY_PREFIX + "khởi động"])  # the first run allocates; pay it at load, not on a user's question
+        self._run(self._session, [QUERY_PREFIX + "khởi động"])  # the first run allocates: pay it at load
 
-    def _run(self, texts: list[str]) -> np.ndarray:
+    def _new_session(self, threads: int):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        return ort.InferenceSession(str(self._model_file), opts, providers=["CPUExecutionProvider"])
+
+    def _bulk_runner(self) -> tuple:
+        """(single-threaded session, pool of `threads` workers), made on first use."""
+        with self._bulk_lock:
+            if self._bulk is None:
+                self._bulk = (self._new_session(1), ThreadPoolExecutor(self._threads, thread_name_prefix="qa-embed"))
+            return self._bulk
+
+    def _run(self, session, texts: list[str]) -> np.ndarray:
         enc = self._tok.encode_batch(texts)
         ids = np.array([e.ids for e in enc], dtype=np.int64)
         mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-        return self._session.run(["sentence_embedding"], {"input_ids": ids, "attention_mask": mask})[0]
+        return session.run(["sentence_embedding"], {"input_ids": ids, "attention_mask": mask})[0]
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for idx, batch in _by_length([PASSAGE_PREFIX + t for t in texts], self._batch):
-            out[idx] = self._run(batch)
+        batches = _by_length([PASSAGE_PREFIX + t for t in texts], self._batch)
+        if len(texts) < self.BULK_MIN or self._threads < 2:
+            for idx, batch in batches:
+                out[idx] = self._run(self._session, batch)
+            return out
+        session, pool = self._bulk_runner()
+
+        def run(item) -> None:
+            idx, batch = item
+            out[idx] = self._run(session, batch)
+
+        for _ in pool.map(run, batches):  # ONNX Runtime releases the GIL while it runs
+            pass
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._run([QUERY_PREFIX + text])[0]
+        return self._run(self._session, [QUERY_PREFIX + text])[0]
 
 
 class SentenceTransformerEmbedder:

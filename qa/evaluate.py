@@ -152,7 +152,7 @@ def run(cases: list[Case], assistant, name: str, limit: int | None = None) -> Re
 def evaluate(path: Path, settings: Settings, limit: int | None = None, embedder=None) -> Report:
     """Evaluate a seed-style file against the configured index, or a corpus folder in a temporary index."""
     from .embed import load_embedder
-    from .pipeline import Assistant, add_article, open_writer
+    from .pipeline import Assistant, add_articles, open_writer
 
     embedder = embedder or load_embedder(settings)
     if path.is_dir():
@@ -160,8 +160,7 @@ def evaluate(path: Path, settings: Settings, limit: int | None = None, embedder=
         with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
             tmp_settings = replace(settings, index_dir=tmp)
             with open_writer(tmp_settings, embedder, rebuild=True) as writer:
-                for art in articles:
-                    add_article(writer, art, embedder, tmp_settings)
+                add_articles(writer, articles, embedder, tmp_settings)
                 writer.commit()
             return run(cases, Assistant(tmp_settings, embedder), path.name, limit)
     if not path.exists():

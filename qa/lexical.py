@@ -213,8 +213,12 @@ class LexicalUpdate:
 
     def add(self, tokens: list[str], position: int) -> None:
         tokens = [t for t in tokens if t]
-        for field, seq in (("exact", tokens), ("folded", [fold(t) for t in tokens])):
-            counts, ids, terms = Counter(seq), self._ids[field], self._terms[field]
+        exact = Counter(tokens)
+        folded: Counter[str] = Counter()
+        for term, n in exact.items():  # fold each distinct term once
+            folded[fold(term)] += n
+        for field, counts in (("exact", exact), ("folded", folded)):
+            ids, terms = self._ids[field], self._terms[field]
             for term in counts:
                 if term not in ids:
                     ids[term] = len(terms)

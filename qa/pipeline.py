@@ -6,7 +6,7 @@ import logging
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -45,9 +45,10 @@ class IngestReport:
     seconds: dict[str, float] = field(default_factory=dict)  # per stage; clean/chunk/terms overlap embed
 
 
-def chunk_tokens(article: Article, chunk: Chunk) -> list[str]:
-    """Lexical terms of a chunk: its own words plus its article's title and provinces."""
-    return terms(chunk.text) + terms(article.meta.title) + terms(" ; ".join(article.meta.provinces))
+def chunk_tokens(article: Article, chunks: list[Chunk]) -> list[list[str]]:
+    """Lexical terms of each chunk: its own words plus its article's title and provinces."""
+    shared = terms(article.meta.title) + terms(" ; ".join(article.meta.provinces))
+    return [terms(c.text) + shared for c in chunks]
 
 
 def _chunking(settings: Settings) -> dict:
@@ -59,18 +60,23 @@ def _chunked(article: Article, settings: Settings, watch: Stopwatch) -> tuple[li
     with watch.lap("chunk"):
         chunks = chunk_article(article, settings.chunk_size, settings.chunk_overlap)
     with watch.lap("terms"):
-        tokens = [chunk_tokens(article, c) for c in chunks]
+        tokens = chunk_tokens(article, chunks)
     return chunks, tokens
 
 
-def add_article(writer: IndexWriter, article: Article, embedder: Embedder, settings: Settings,
-                chunked: tuple[list[Chunk], list[list[str]]] | None = None) -> int:
-    """Chunk (unless given already chunked), embed and store one article; returns its number of chunks."""
-    chunks, tokens = chunked or _chunked(article, settings, writer.watch)
+def add_articles(writer: IndexWriter, articles: Sequence[Article], embedder: Embedder, settings: Settings,
+                 chunked: Sequence[tuple[list[Chunk], list[list[str]]]] | None = None) -> int:
+    """Chunk (unless given already chunked), embed and store articles; returns their number of chunks.
+    Their chunks are embedded in one call, so the embedder can sort them by length and run batches
+    in parallel."""
+    done = chunked or [_chunked(a, settings, writer.watch) for a in articles]
     with writer.watch.lap("embed"):
-        vectors = embedder.embed_passages([c.text for c in chunks])
-    writer.add(article, chunks, vectors, tokens)
-    return len(chunks)
+        vectors = embedder.embed_passages([c.text for chunks, _ in done for c in chunks])
+    at = 0
+    for article, (chunks, tokens) in zip(articles, done):
+        writer.add(article, chunks, vectors[at:at + len(chunks)], tokens)
+        at += len(chunks)
+    return at
 
 
 @dataclass
@@ -137,11 +143,25 @@ def ingest(
     with open_writer(settings, embedder, rebuild) as writer:
         prepared = _prefetch(partial(_prepare, settings=settings, known=writer.article_ids(), watch=writer.watch),
                              files, ahead=8)
+        group: list[_Prepared] = []  # new articles whose chunks are embedded together
+
+        def flush() -> None:
+            report.chunks_added += add_articles(writer, [g.article for g in group], embedder, settings,
+                                                [g.chunked for g in group])
+            for g in group:
+                writer.link_path(g.key, g.article.id)
+                report.added.append(str(g.path))
+            group.clear()
+            if len(report.added) % settings.commit_every == 0:  # a crash later keeps what is done
+                report.manifest = writer.checkpoint()
+
         for item in progress(prepared, len(files)) if progress else prepared:
             path, key, article = item.path, item.key, item.article
             if item.refusal:
                 report.refused.append(item.refusal)
                 continue
+            if any(g.article.id == article.id for g in group):
+                flush()  # the same text twice in one group: store the first, then link this one to it
             if writer.article_for_path(key) == article.id:
                 report.unchanged.append(str(path))
                 continue
@@ -149,11 +169,13 @@ def ingest(
                 writer.link_path(key, article.id)
                 report.duplicates.append(str(path))
                 continue
-            report.chunks_added += add_article(writer, article, embedder, settings, item.chunked)
-            writer.link_path(key, article.id)
-            report.added.append(str(path))
-            if len(report.added) % settings.commit_every == 0:  # a crash later keeps what is done
-                report.manifest = writer.checkpoint()
+            item.chunked = item.chunked or _chunked(article, settings, writer.watch)
+            group.append(item)
+            if (sum(len(g.chunked[0]) for g in group) >= settings.embed_group
+                    or (len(report.added) + len(group)) % settings.commit_every == 0):
+                flush()
+        if group:
+            flush()
         if writer.changed or rebuild:
             report.manifest = writer.commit()
         report.seconds = dict(writer.watch.seconds)

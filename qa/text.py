@@ -65,7 +65,7 @@ def modern_tones(word: str) -> str:
 
 # A code such as 57-NQ/TU, 61/2018/NĐ-CP, 60/63, 15/9/2021, 43,285, 5.835: kept whole and split.
 _CODE = r"\w+(?:[/\-.,]\w+)+"
-_TOKEN_RE = re.compile(rf"{_CODE}|\w+")
+_TOKEN_RE = re.compile(rf"({_CODE})|\w+")
 _PART_RE = re.compile(r"[/\-.,]")
 
 
@@ -74,11 +74,24 @@ def _strip_zeros(part: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Surface tokens in order: lower-cased syllables (one-letter ones kept) and whole codes."""
+    """Surface tokens in order: lower-cased syllables (one-letter ones kept) and whole codes.
+
+    Syllables get new-style tones; codes stay as typed. The tones are moved in one pass over the
+    text: a replacement keeps the length (two letters for two letters), so token spans line up."""
+    lowered = normalize(text).lower()
+    toned = modern_tones(lowered)
     out = []
-    for match in _TOKEN_RE.finditer(normalize(text).lower()):
-        tok = match.group(0)
-        out.append(tok if _PART_RE.search(tok) else modern_tones(_strip_zeros(tok)))
+    for match in _TOKEN_RE.finditer(toned):
+        out.append(lowered[match.start():match.end()] if match.group(1) else _strip_zeros(match.group(0)))
+    return out
+
+
+def _with_parts(seq: list[str]) -> list[str]:
+    out: list[str] = []
+    for tok in seq:
+        out.append(tok)
+        if _PART_RE.search(tok):
+            out.extend(_strip_zeros(p) for p in _PART_RE.split(tok) if p)
     return out
 
 
@@ -88,12 +101,7 @@ def tokens(text: str) -> list[str]:
     "Nghị quyết 57-NQ/TU" → ["nghị", "quyết", "57-nq/tu", "57", "nq", "tu"].
     Numbers lose leading zeros in their parts ("02/08" → "02/08", "2", "8").
     """
-    out: list[str] = []
-    for tok in words(text):
-        out.append(tok)
-        if _PART_RE.search(tok):
-            out.extend(_strip_zeros(p) for p in _PART_RE.split(tok) if p)
-    return out
+    return _with_parts(words(text))
 
 
 def bigrams(seq: list[str]) -> list[str]:
@@ -103,7 +111,8 @@ def bigrams(seq: list[str]) -> list[str]:
 
 def terms(text: str) -> list[str]:
     """What the lexical index stores for a text: tokens plus word bigrams."""
-    return tokens(text) + bigrams(words(text))
+    seq = words(text)
+    return _with_parts(seq) + bigrams(seq)
 
 
 def folded_tokens(text: str) -> list[str]:

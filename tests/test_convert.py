@@ -261,3 +261,17 @@ def test_word_embeddings_stay_4bit_and_exact(model_dir):
     want = st.encode(texts, batch_size=8, convert_to_numpy=True)
     got = onnx_embed(model_dir, "model.onnx", texts)
     assert np.abs(got - want).max() < 1e-4
+
+
+def test_onnx_bulk_runs_match_one_at_a_time(model_dir):
+    """Many passages run on a single-threaded session, several at once; the vectors must be those
+    of embedding each passage alone on the query session."""
+    from qa.embed import OnnxEmbedder
+
+    emb = OnnxEmbedder(model_dir / "onnx" / "model_int8.onnx", model_dir / "onnx" / "tokenizer.json",
+                       threads=2, batch_size=1, backend="onnx-int8")
+    texts = PASSAGES * (OnnxEmbedder.BULK_MIN // len(PASSAGES) + 1)
+    assert len(texts) >= OnnxEmbedder.BULK_MIN
+    together = emb.embed_passages(texts)
+    alone = np.concatenate([emb.embed_passages([t]) for t in texts])
+    assert np.abs(together - alone).max() < 1e-5

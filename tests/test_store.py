@@ -66,6 +66,24 @@ def test_incremental_ingest_adds_only_new_chunks(hash_settings, tmp_path):
     assert len({r[1:3] for r in after}) == len(after)  # no duplicate (article, ordinal)
 
 
+def test_grouped_embedding_stores_each_article_its_own_vectors(hash_settings, tmp_path):
+    """Ingest embeds the chunks of several new articles in one call: the rows and vectors must be
+    those of embedding each article alone."""
+    from qa.embed import HashEmbedder
+
+    folder = _copy_seeds(tmp_path)
+    alone = replace(hash_settings, index_dir=str(tmp_path / "alone"), embed_group=1)
+    grouped = replace(hash_settings, index_dir=str(tmp_path / "grouped"), embed_group=10_000)
+    for s in (alone, grouped):
+        assert len(pipeline.ingest([folder], s).added) == 5
+    rows = _chunk_rows(grouped)
+    assert rows == _chunk_rows(alone) and len(rows) > 5
+    readers = [IndexReader(s.index_path) for s in (alone, grouped)]
+    stored = [np.stack([r.dense.reconstruct(int(row[0])) for row in rows]) for r in readers]
+    assert np.array_equal(stored[0], stored[1])
+    assert np.allclose(stored[1], HashEmbedder().embed_passages([row[5] for row in rows]))
+
+
 def test_same_article_under_two_names_is_ingested_once(hash_settings, tmp_path):
     folder = _copy_seeds(tmp_path, names={"003_a7fd09347936ea53.txt"})
     shutil.copy(folder / "003_a7fd09347936ea53.txt", folder / "bản sao có dấu cách.txt")
