@@ -204,28 +204,22 @@ class LexicalUpdate:
 
     def __init__(self, base: LexicalIndex):
         self.base = base
-        self._terms = {f: list(base._fields[f].terms) for f in FIELDS}
-        self._ids = {f: dict(base._fields[f].ids) for f in FIELDS}
+        self._ids = {f: dict(base._fields[f].ids) for f in FIELDS}  # in id order: its keys are the term table
         self._docs: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {f: [] for f in FIELDS}
         self._lengths: list[int] = []
         self._positions: list[int] = []
         self._removed: list[int] = []
 
     def add(self, tokens: list[str], position: int) -> None:
-        tokens = [t for t in tokens if t]
-        exact = Counter(tokens)
+        exact = Counter(t for t in tokens if t)
         folded: Counter[str] = Counter()
-        for term, n in exact.items():  # fold each distinct term once
-            folded[fold(term)] += n
+        for term, n in zip(fold("\0".join(exact)).split("\0"), exact.values()):  # one fold call per document
+            folded[term] += n
         for field, counts in (("exact", exact), ("folded", folded)):
-            ids, terms = self._ids[field], self._terms[field]
-            for term in counts:
-                if term not in ids:
-                    ids[term] = len(terms)
-                    terms.append(term)
-            self._docs[field].append((np.fromiter((ids[t] for t in counts), np.int32, len(counts)),
-                                      np.fromiter(counts.values(), np.float32, len(counts))))
-        self._lengths.append(len(tokens))
+            ids = self._ids[field]
+            row = [ids.setdefault(term, len(ids)) for term in counts]  # a new term gets the next id
+            self._docs[field].append((np.array(row, np.int32), np.fromiter(counts.values(), np.float32, len(counts))))
+        self._lengths.append(exact.total())
         self._positions.append(position)
 
     def remove(self, positions: list[int]) -> None:
@@ -238,6 +232,6 @@ class LexicalUpdate:
         fresh = ~np.isin(added, removed)  # added, then removed again before the commit
         keep = ~np.isin(self.base.positions, removed)
         lengths = [n for n, f in zip(self._lengths, fresh) if f]
-        fields = {f: self.base._fields[f].merged(self._terms[f], [d for d, k in zip(self._docs[f], fresh) if k],
+        fields = {f: self.base._fields[f].merged(list(self._ids[f]), [d for d, k in zip(self._docs[f], fresh) if k],
                                                  lengths, keep) for f in FIELDS}
         return LexicalIndex(fields, np.concatenate([self.base.positions[keep], added[fresh]]))

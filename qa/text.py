@@ -65,7 +65,8 @@ def modern_tones(word: str) -> str:
 
 # A code such as 57-NQ/TU, 61/2018/NĐ-CP, 60/63, 15/9/2021, 43,285, 5.835: kept whole and split.
 _CODE = r"\w+(?:[/\-.,]\w+)+"
-_TOKEN_RE = re.compile(rf"({_CODE})|\w+")
+_TOKEN_RE = re.compile(rf"(?:{_CODE})|\w+")
+_CODE_GROUP_RE = re.compile(rf"({_CODE})|\w+")
 _PART_RE = re.compile(r"[/\-.,]")
 
 
@@ -77,13 +78,14 @@ def words(text: str) -> list[str]:
     """Surface tokens in order: lower-cased syllables (one-letter ones kept) and whole codes.
 
     Syllables get new-style tones; codes stay as typed. The tones are moved in one pass over the
-    text: a replacement keeps the length (two letters for two letters), so token spans line up."""
+    text: a replacement keeps the length (two letters for two letters), so both texts split into
+    the same tokens."""
     lowered = normalize(text).lower()
     toned = modern_tones(lowered)
-    out = []
-    for match in _TOKEN_RE.finditer(toned):
-        out.append(lowered[match.start():match.end()] if match.group(1) else _strip_zeros(match.group(0)))
-    return out
+    if toned == lowered or not _PART_RE.search(lowered):  # no code has a moved tone: one plain scan
+        return [_strip_zeros(tok) for tok in _TOKEN_RE.findall(toned)]
+    return [lowered[m.start():m.end()] if m.group(1) else _strip_zeros(m.group(0))
+            for m in _CODE_GROUP_RE.finditer(toned)]
 
 
 def _with_parts(seq: list[str]) -> list[str]:
