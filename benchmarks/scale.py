@@ -133,7 +133,7 @@ def main() -> None:
         for name, build, ms, rec, size in vector_rows(n, args.queries, rng, centres):
             print(f"| {n:,} | {name} | {build:.1f} | {ms:.2f} | {rec:.3f} | {size / 2**20:.0f} |", flush=True)
     vocab = sorted({w for p in (ROOT / "seeds").glob("*.txt") for w in normalize(p.read_text()).split()})
-    print("\n| chunks | lexical (bm25s, exact + folded, terms with bigrams) | build s | query p50 ms |\n|---:|---|---:|---:|")
+    print("\n| chunks | lexical (BM25 postings, exact + folded, terms with bigrams) | build s | query p50 ms |\n|---:|---|---:|---:|")
     for n in map(int, args.lexical_sizes.split(",")):
         build, ms = lexical_row(n, vocab, random.Random(0))
         print(f"| {n:,} | synthetic chunks of 150 words from the seeds' vocabulary | {build:.1f} | {ms:.2f} |", flush=True)

@@ -68,9 +68,13 @@ def main(ctx: click.Context, index_dir: str | None, embedder: str | None, verbos
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--rebuild", is_flag=True, help="Start a new index from these files (repairs a damaged one).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None,
+              help="Where to embed (default cpu; cuda needs a GPU and onnxruntime-gpu or torch with CUDA).")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, quiet: bool) -> None:
+def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, quiet: bool, device: str | None) -> None:
     """Build or update the index from files and folders (.txt, .md, .html)."""
+    from dataclasses import replace
+
     from . import pipeline
 
     progress = None
@@ -80,7 +84,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, quiet: bo
         def progress(items, total):
             return tqdm(items, total=total, desc="ingest", unit="file", file=sys.stderr, dynamic_ncols=True)
 
-    report = pipeline.ingest(list(paths), _settings(ctx), rebuild=rebuild, progress=progress)
+    settings = replace(_settings(ctx), device=device) if device else _settings(ctx)
+    report = pipeline.ingest(list(paths), settings, rebuild=rebuild, progress=progress)
     for refusal in report.refused:
         click.echo(f"refused: {refusal.reason}", err=True)
     counts = report.manifest["counts"] if report.manifest else None

@@ -22,6 +22,8 @@ class Settings:
     embedder: str = "onnx-int8"
     model_dir: str = _default_model_dir()
     threads: int = 2
+    device: str = "cpu"  # "cuda": embed on a GPU (ONNX Runtime's CUDA provider, or torch for sentence-transformers)
+    gpu_batch_size: int = 64
     batch_size: int = 1  # measured fastest on 2 cores with ONNX Runtime (benchmarks/embedders.py)
     embed_group: int = 32  # ingest embeds the chunks of new articles this many at a time (parallel batches)
     # Chunking (characters). Stored in the manifest: changing them needs `qa ingest --rebuild`.

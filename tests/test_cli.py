@@ -83,3 +83,23 @@ def test_more_clear_errors(args, seed_settings, tmp_path):
     shutil.copytree(seed_settings.index_dir, index)
     out = run(args, index)
     assert out.returncode != 0 and "Traceback" not in out.stderr
+
+
+def test_ingest_on_cuda_uses_a_gpu_or_says_there_is_none(tmp_path, seed_settings):
+    """`--device cuda` embeds on a GPU where ONNX Runtime has one; elsewhere one sentence, and the
+    index is left as it was."""
+    import onnxruntime as ort
+
+    index = tmp_path / "index"
+    shutil.copytree(seed_settings.index_dir, index)
+    before = (index / "manifest.json").read_bytes()
+    folder = tmp_path / "new"
+    folder.mkdir()
+    (folder / "bài mới.txt").write_text("Tỉnh Hà Nam tổ chức hội nghị về chuyển đổi số.\n\n" * 5, encoding="utf-8")
+    out = run(["ingest", "--quiet", "--device", "cuda", str(folder)], index)
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        assert out.returncode == 0 and "1 added" in out.stderr, out.stderr
+    else:
+        assert out.returncode == 2 and "CUDA" in out.stderr and "Traceback" not in out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1
+        assert (index / "manifest.json").read_bytes() == before
