@@ -106,24 +106,44 @@ class Postings:
         idf = math.log(1 + (len(self.doc_len) - (hi - lo) + 0.5) / (hi - lo + 0.5))
         out[rows] += (weight * idf) * tf / (self._norm[rows] + tf)
 
-    def merged(self, terms: list[str], docs: list[tuple[np.ndarray, np.ndarray]], lengths: list[int],
-               keep: np.ndarray) -> Postings:
-        """These postings without the rows where keep is False, plus docs ((term ids, tfs) each) as new rows;
-        terms extends self.terms with the docs' new terms."""
-        first = int(keep.sum())
-        new_t = np.concatenate([np.zeros(0, np.int32)] + [d[0] for d in docs])
-        new_r = np.repeat(np.arange(first, first + len(docs), dtype=np.int64), [len(d[0]) for d in docs])
-        new_tf = np.concatenate([np.zeros(0, np.float32)] + [d[1] for d in docs])
-        old_t = np.repeat(np.arange(len(self.indptr) - 1, dtype=np.int64), np.diff(self.indptr))
-        renumber = np.cumsum(keep, dtype=np.int64) - 1
-        alive = keep[self.rows]
-        t = np.concatenate([old_t[alive], new_t.astype(np.int64)])
-        r = np.concatenate([renumber[self.rows[alive]], new_r])
-        tf = np.concatenate([self.tfs[alive], new_tf])
-        order = np.argsort(t, kind="stable")  # rows stay ascending within each term
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(t, minlength=len(terms)))]).astype(np.int64)
+    def merged(self, terms: list[str], new_t: np.ndarray, new_tf: np.ndarray, sizes: np.ndarray,
+               lengths: list[int], keep: np.ndarray) -> Postings:
+        """These postings without the rows where keep is False, plus new rows: document i has term ids
+        new_t and frequencies new_tf over its slice (sizes[i] long); terms extends self.terms.
+
+        Each term's surviving postings come first, then its new ones (new rows are numbered after the
+        old), so rows stay ascending within a term. Memory: about 4 arrays of the postings' length,
+        int32 and float32; only the new postings are sorted."""
+        n_terms, first = len(terms), int(keep.sum())
+        order = np.argsort(new_t, kind="stable")  # term-major; rows ascending within a term
+        new_r = np.repeat(np.arange(first, first + len(sizes), dtype=np.int32), sizes)[order]
+        new_t, new_tf = new_t[order], new_tf[order]
+        del order
+        old_count = np.diff(self.indptr)
+        old_r, old_tf = np.asarray(self.rows), np.asarray(self.tfs)
+        if not keep.all():
+            alive = keep[old_r]
+            old_t = np.repeat(np.arange(len(old_count), dtype=np.int32), old_count)[alive]
+            old_count = np.bincount(old_t, minlength=len(old_count))
+            del old_t
+            old_r = (np.cumsum(keep, dtype=np.int64) - 1).astype(np.int32)[old_r[alive]]
+            old_tf = old_tf[alive]
+        old_count = np.concatenate([old_count, np.zeros(n_terms - len(old_count), np.int64)])
+        new_count = np.bincount(new_t, minlength=n_terms)
+        indptr = np.zeros(n_terms + 1, np.int64)
+        np.cumsum(old_count + new_count, out=indptr[1:])
+        if not len(old_r):  # a first build: the sorted new postings are the result
+            rows, tfs = new_r, new_tf
+        else:  # place each posting at its term's start plus its rank among the term's old or new ones
+            rows, tfs = np.empty(indptr[-1], np.int32), np.empty(indptr[-1], np.float32)
+            shift = indptr[:-1] - np.concatenate([[0], np.cumsum(old_count)[:-1]])
+            at = np.arange(len(old_r), dtype=np.int64) + np.repeat(shift, old_count)
+            rows[at], tfs[at] = old_r, old_tf
+            shift = indptr[:-1] + old_count - np.concatenate([[0], np.cumsum(new_count)[:-1]])
+            at = np.arange(len(new_r), dtype=np.int64) + np.repeat(shift, new_count)
+            rows[at], tfs[at] = new_r, new_tf
         doc_len = np.concatenate([self.doc_len[keep], np.asarray(lengths, np.float32)]).astype(np.float32)
-        return Postings(terms, indptr, r[order].astype(np.int32), tf[order], doc_len)
+        return Postings(terms, indptr, rows, tfs, doc_len)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -226,12 +246,19 @@ class LexicalUpdate:
         self._removed += positions
 
     def apply(self) -> LexicalIndex:
-        """The base index with the changes merged in (numpy work over the postings; nothing re-tokenised)."""
+        """The base index with the changes merged in (numpy work over the postings; nothing re-tokenised).
+        It consumes the update: each field's pending documents are released once merged."""
         removed = np.asarray(self._removed, dtype=np.int64)
         added = np.asarray(self._positions, dtype=np.int64)
         fresh = ~np.isin(added, removed)  # added, then removed again before the commit
         keep = ~np.isin(self.base.positions, removed)
         lengths = [n for n, f in zip(self._lengths, fresh) if f]
-        fields = {f: self.base._fields[f].merged(list(self._ids[f]), [d for d, k in zip(self._docs[f], fresh) if k],
-                                                 lengths, keep) for f in FIELDS}
+        fields = {}
+        for f in FIELDS:
+            docs = [d for d, k in zip(self._docs.pop(f), fresh) if k]
+            sizes = np.fromiter((len(d[0]) for d in docs), np.int64, len(docs))
+            new_t = np.concatenate([np.zeros(0, np.int32)] + [d[0] for d in docs])
+            new_tf = np.concatenate([np.zeros(0, np.float32)] + [d[1] for d in docs])
+            del docs
+            fields[f] = self.base._fields[f].merged(list(self._ids.pop(f)), new_t, new_tf, sizes, lengths, keep)
         return LexicalIndex(fields, np.concatenate([self.base.positions[keep], added[fresh]]))

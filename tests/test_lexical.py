@@ -71,6 +71,22 @@ def test_incremental_updates_equal_a_full_build(docs, queries, tmp_path):
     assert all(lex.idf("exact", t) == full.idf("exact", t) for t in docs[0][:20])
 
 
+def test_adds_without_removals_equal_a_full_build(docs, queries):
+    positions = np.arange(len(docs))
+    lex = LexicalIndex.build(docs[:30], positions[:30])
+    for start, stop in ((30, 31), (31, 80), (80, len(docs))):  # one, many, the rest
+        update = LexicalUpdate(lex)
+        for doc, pos in zip(docs[start:stop], positions[start:stop]):
+            update.add(doc, int(pos))
+        lex = update.apply()
+    full = LexicalIndex.build(docs, positions)
+    for q in queries:
+        assert np.allclose(lex.scores("exact", q), full.scores("exact", q), rtol=1e-5, atol=1e-6)
+    for field in ("exact", "folded"):
+        p = lex._fields[field]
+        assert all(np.all(np.diff(p.rows[p.indptr[t]:p.indptr[t + 1]]) > 0) for t in range(len(p.indptr) - 1))
+
+
 def test_empty_and_unknown():
     lex = LexicalIndex.build([], np.zeros(0, dtype=np.int64))
     assert len(lex) == 0 and lex.scores("exact", ["xin"]).shape == (0,)
