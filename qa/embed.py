@@ -44,12 +44,13 @@ def _by_length(texts: list[str], batch: int):
 class OnnxEmbedder:
     """The bundled e5-small, converted to ONNX (fp32 or per-channel int8), run by ONNX Runtime.
 
-    Two ways to run, each measured best for its job on 2 cores (benchmarks/embedders.py):
+    Two ways to run, each measured best for its job on 2 cores:
     - one text at a time (a question, a few sentences): one session on `threads` intra-op threads,
       the lowest latency (5.8–7.5 against 8.7 ms a query with one thread);
     - many texts (ingest): `threads` single-threaded runs at once on a second session, 20–30 % more
-      passages/s than one run on two threads. It is loaded on the first call with `BULK_MIN` or
-      more texts, so a server that only answers never holds it.
+      passages/s than one run on two threads (`benchmarks/perf.py` compares both in one run). It is
+      loaded on the first call with `BULK_MIN` or more texts, so a server that only answers never
+      holds it.
     """
 
     BULK_MIN = 8  # answer-time rescoring embeds at most 6 sentences: below this, on the query session
