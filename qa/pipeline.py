@@ -73,8 +73,8 @@ def add_articles(writer: IndexWriter, articles: Sequence[Article], embedder: Emb
     with writer.watch.lap("embed"):
         vectors = embedder.embed_passages([c.text for chunks, _ in done for c in chunks])
     at = 0
-    for article, (chunks, tokens) in zip(articles, done):
-        writer.add(article, chunks, vectors[at:at + len(chunks)], tokens)
+    for article, (chunks, chunk_terms) in zip(articles, done):
+        writer.add(article, chunks, vectors[at:at + len(chunks)], chunk_terms)
         at += len(chunks)
     return at
 
