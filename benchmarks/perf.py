@@ -177,14 +177,14 @@ def build_synthetic(settings: Settings, embedder, n: int, centres: np.ndarray) -
 
 def query_rows(settings: Settings, embedder, questions: list[str]) -> dict[str, tuple[float, float]]:
     assistant = pipeline.Assistant(settings, embedder)
-    retriever = assistant.retriever()
     assistant.ask(questions[0])  # warm
     parsed = {q: Query.parse(q) for q in questions}
+    retriever = assistant.retriever  # a fresh one per question, as `ask` makes: none reuses an embedding
     rows = {
         "embed query": timed(embedder.embed_query, questions),
-        "lexical search": timed(lambda q: retriever.lexical(parsed[q], settings.candidates), questions),
-        "dense search (embed + FAISS)": timed(lambda q: retriever.dense(parsed[q], settings.candidates), questions),
-        "hybrid search (both + fusion)": timed(lambda q: retriever.search(parsed[q]), questions),
+        "lexical search": timed(lambda q: retriever().lexical(parsed[q], settings.candidates), questions),
+        "dense search (embed + FAISS)": timed(lambda q: retriever().dense(parsed[q], settings.candidates), questions),
+        "hybrid search (both + fusion)": timed(lambda q: retriever().search(parsed[q]), questions),
         "full answer (ask)": timed(assistant.ask, questions),
     }
     return {name: percentiles(ms) for name, ms in rows.items()}

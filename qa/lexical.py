@@ -24,6 +24,16 @@ from .text import fold
 FIELDS = ("exact", "folded")
 FORMAT = "postings/1"
 K1, B = 1.2, 0.75
+LONG_POSTINGS = 8192  # a term in more documents is looked up per candidate when its bound allows (`top`)
+CANDIDATES = 128  # documents (at least 2n) scored exactly to set the floor θ in `top`
+
+
+def _best(scores: np.ndarray, n: int) -> np.ndarray:
+    """Rows of the n highest positive scores, ascending by row."""
+    rows = np.flatnonzero(scores > 0)
+    if rows.size > n:
+        rows = np.sort(rows[np.argpartition(-scores[rows], n - 1)[:n]])
+    return rows
 
 
 class Postings:
@@ -95,16 +105,32 @@ class Postings:
         tid = self.tid(term)
         return 0 if tid is None else int(self.indptr[tid + 1] - self.indptr[tid])
 
-    def add_scores(self, out: np.ndarray, term: str, weight: float) -> None:
+    def span(self, term: str) -> tuple[int, int]:
+        """The term's postings as [lo, hi) in rows/tfs (empty for an unknown term)."""
         tid = self.tid(term)
-        if tid is None:
-            return
-        lo, hi = int(self.indptr[tid]), int(self.indptr[tid + 1])
-        if lo == hi:
-            return
+        return (0, 0) if tid is None else (int(self.indptr[tid]), int(self.indptr[tid + 1]))
+
+    def idf(self, df: int) -> float:
+        return math.log(1 + (len(self.doc_len) - df + 0.5) / (df + 0.5))
+
+    def add_scores(self, out: np.ndarray, term: str, weight: float) -> None:
+        lo, hi = self.span(term)
+        if lo < hi:
+            self.add_span(out, lo, hi, weight * self.idf(hi - lo))
+
+    def add_span(self, out: np.ndarray, lo: int, hi: int, weight: float) -> None:
+        """out[row] += weight · tf / (tf + norm) over the postings lo:hi (weight already includes the idf)."""
         rows, tf = self.rows[lo:hi], self.tfs[lo:hi]
-        idf = math.log(1 + (len(self.doc_len) - (hi - lo) + 0.5) / (hi - lo + 0.5))
-        out[rows] += (weight * idf) * tf / (self._norm[rows] + tf)
+        out[rows] += weight * tf / (self._norm[rows] + tf)
+
+    def span_scores(self, lo: int, hi: int, weight: float, docs: np.ndarray) -> np.ndarray:
+        """weight · tf / (tf + norm) of the postings lo:hi for the given ascending rows (0 where a row lacks
+        the term): a binary search per row in the term's ascending posting rows, not a pass over them all."""
+        rows = self.rows[lo:hi]
+        at = np.minimum(np.searchsorted(rows, docs), hi - lo - 1)
+        found = rows[at] == docs
+        tf = np.where(found, self.tfs[lo:hi][at], 0).astype(np.float32)
+        return weight * tf / (self._norm[docs] + tf)
 
     def merged(self, terms: list[str], new_t: np.ndarray, new_tf: np.ndarray, sizes: np.ndarray,
                lengths: list[int], keep: np.ndarray) -> Postings:
@@ -159,7 +185,8 @@ class Postings:
 
     @classmethod
     def load(cls, folder: Path) -> Postings:
-        arrays = {n: np.load(folder / f"{n}.npy", mmap_mode="r") for n in ("indptr", "rows", "tfs", "doc_len")}
+        # plain ndarray views of the maps: slicing a np.memmap costs microseconds of Python per call
+        arrays = {n: np.asarray(np.load(folder / f"{n}.npy", mmap_mode="r")) for n in ("indptr", "rows", "tfs", "doc_len")}
         return cls(None, **arrays, folder=folder)
 
 
@@ -207,6 +234,72 @@ class LexicalIndex:
             if tok:
                 postings.add_scores(out, tok, w)
         return out
+
+    def top(self, parts: list[tuple[str, str, float]], n: int,
+            allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The n best (position, BM25) for weighted (field, term, weight) parts, best first, ties by
+        position: the same ranking as summing `scores` over the parts, without scoring every document
+        that holds a common term.
+
+        MaxScore (Turtle & Flood), term-at-a-time over numpy arrays. Short postings are scored in full.
+        The best `CANDIDATES` documents so far are then scored exactly on the long postings too (a
+        binary search per document); the n-th best of them, θ, is a floor for the true n-th best. A
+        long term can add at most its weight·idf (tf / (tf + norm) < 1), so the longest terms whose
+        bounds sum below θ cannot lift a document that lacks every other term into the top n: they
+        are only looked up for the documents that could still reach θ. The others are scored in
+        full. `allowed` (a boolean mask over documents) limits the search, as a filter would."""
+        by_key: dict[tuple[str, str], float] = {}
+        for field, term, w in parts:
+            if term and w > 0:
+                by_key[(field, term)] = by_key.get((field, term), 0.0) + w
+        spans = []  # (postings, lo, hi, weight × idf), shortest first
+        for (field, term), w in by_key.items():
+            postings = self._fields[field]
+            lo, hi = postings.span(term)
+            if lo < hi:
+                spans.append((postings, lo, hi, w * postings.idf(hi - lo)))
+        spans.sort(key=lambda s: s[2] - s[1])
+        acc = np.zeros(len(self.positions), dtype=np.float32)
+        long = [s for s in spans if s[2] - s[1] > LONG_POSTINGS]
+        for postings, lo, hi, w in spans[: len(spans) - len(long)]:
+            postings.add_span(acc, lo, hi, w)
+        if allowed is not None:
+            acc[~allowed] = 0
+        floor = 0.0
+        if long:  # θ from the best candidates so far, scored exactly
+            docs = _best(acc, max(CANDIDATES, 2 * n))
+            exact = acc[docs] + sum((p.span_scores(lo, hi, w, docs) for p, lo, hi, w in long), np.float32(0))
+            if np.count_nonzero(exact > 0) >= n:
+                floor = float(np.partition(exact, len(exact) - n)[len(exact) - n])
+        long.sort(key=lambda s: s[3])  # smallest bound first: the terms a document needs others to reach θ with
+        bound, k = 0.0, 0
+        while k < len(long) and bound + long[k][3] < floor * (1 - 1e-5):
+            bound += long[k][3]
+            k += 1
+        lookup = long[:k]
+        for postings, lo, hi, w in long[k:]:
+            postings.add_span(acc, lo, hi, w)
+        if allowed is not None:
+            acc[~allowed] = 0
+        if lookup:
+            docs = np.flatnonzero(acc >= (floor - bound) * (1 - 1e-5))
+            searched = []
+            for span in lookup:  # binary searches while they are fewer than an eighth of the postings
+                if docs.size * 8 < span[2] - span[1]:
+                    searched.append(span)
+                else:
+                    span[0].add_span(acc, *span[1:])
+            scores = acc[docs] + sum((p.span_scores(lo, hi, w, docs) for p, lo, hi, w in searched), np.float32(0))
+        else:
+            docs = np.flatnonzero(acc > 0)
+            scores = acc[docs]
+        keep = scores > 0
+        docs, scores = docs[keep], scores[keep]
+        if docs.size > n:
+            best = np.argpartition(-scores, n - 1)[:n]
+            docs, scores = docs[best], scores[best]
+        order = np.lexsort((self.positions[docs], -scores))
+        return [(int(self.positions[d]), float(s)) for d, s in zip(docs[order], scores[order])]
 
     def idf(self, field: str, token: str) -> float:
         """BM25 inverse document frequency of a token (a token the index never saw gets the highest)."""

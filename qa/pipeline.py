@@ -210,6 +210,11 @@ def clean_question(question: str, max_chars: int) -> str:
     return text
 
 
+def _rescore(retriever: Retriever, question: str, sentences: list[str]) -> np.ndarray:
+    """Cosine of each sentence to the question (whose embedding the dense search already computed)."""
+    return retriever.embedder.embed_passages(sentences) @ retriever.query_vector(question)
+
+
 class Assistant:
     """Answers questions from the index; re-opens the index when an ingest publishes a new generation."""
 
@@ -259,16 +264,13 @@ class Assistant:
         articles = retriever.index.metas({h.chunk.article_id for h in hits}) if hits else {}
         idf = partial(retriever.index.lexical.idf, "folded")
         s = self.settings
-        answer = compose(q, hits, articles, idf, s.min_relevance, s.min_cosine_english, self._rescore)
+        answer = compose(q, hits, articles, idf, s.min_relevance, s.min_cosine_english, partial(_rescore, retriever))
         if self.settings.llm_url and self.settings.llm_model and answer.found:
             from .llm import generate
 
             answer = generate(answer, self.settings)
         return answer
 
-    def _rescore(self, question: str, sentences: list[str]) -> np.ndarray:
-        qv = self.embedder.embed_query(question)
-        return self.embedder.embed_passages(sentences) @ qv
 
     def article(self, article_id: str) -> Article:
         """An article by id (InputError if unknown)."""

@@ -109,14 +109,6 @@ def score_fusion(
     return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def _top(scores: np.ndarray, positions: np.ndarray, n: int) -> list[tuple[int, float]]:
-    nz = np.flatnonzero(scores > 0)
-    if nz.size > n:
-        nz = nz[np.argpartition(-scores[nz], n - 1)[:n]]
-    order = nz[np.lexsort((positions[nz], -scores[nz]))]
-    return [(int(positions[i]), float(scores[i])) for i in order]
-
-
 class Retriever:
     """Searches one index snapshot with one embedder."""
 
@@ -124,6 +116,7 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self._query_vector: tuple[str | None, np.ndarray | None] = (None, None)
 
     def allowed(self, filters: Filters) -> np.ndarray | None:
         """FAISS positions allowed by the filters (None = everything)."""
@@ -148,16 +141,21 @@ class Retriever:
         """(position, BM25) best first, over exact plus folded terms (full weight for folded questions)."""
         lex = self.index.lexical
         folded_w = 1.0 if q.typed_without_diacritics else self.settings.weight_folded
-        scores = lex.scores("exact", q.tokens, q.weights) + folded_w * lex.scores("folded", q.folded, q.weights)
-        if allowed is not None:
-            scores[~np.isin(lex.positions, allowed)] = 0
-        return _top(scores, lex.positions, n)
+        parts = [("exact", t, w) for t, w in zip(q.tokens, q.weights)]
+        parts += [("folded", t, folded_w * w) for t, w in zip(q.folded, q.weights)]
+        return lex.top(parts, n, None if allowed is None else np.isin(lex.positions, allowed))
 
     def dense(self, q: Query, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(position, cosine similarity to the question's embedding) best first."""
         if self.embedder is None or self.index.dense.ntotal == 0:
             return []
-        return vectors.search(self.index.dense, self.embedder.embed_query(q.text), n, allowed)
+        return vectors.search(self.index.dense, self.query_vector(q.text), n, allowed)
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The question's embedding, computed once per retriever (search and answer rescoring share it)."""
+        if self._query_vector[0] != text:
+            self._query_vector = (text, self.embedder.embed_query(text))
+        return self._query_vector[1]
 
     def dense_weight(self, q: Query) -> float:
         """The dense side's weight: raised when the question has a word the articles never use (a typo, a

@@ -94,3 +94,31 @@ def test_empty_and_unknown():
     assert lex.known("exact", "xin") and not lex.known("exact", "tạm")
     assert lex.scores("exact", ["tạm"]).tolist() == [0.0, 0.0]
     assert lex.idf("exact", "tạm") > lex.idf("exact", "xin")
+
+
+@pytest.mark.parametrize("long_postings", [2, 20])
+def test_pruned_top_equals_scoring_every_document(docs, queries, monkeypatch, long_postings):
+    """`top` skips the long postings where their bounds allow (MaxScore); here nearly every term is long,
+    so the skipping and binary-search paths run, and the ranking must be the exhaustive one."""
+    from qa import lexical
+
+    monkeypatch.setattr(lexical, "LONG_POSTINGS", long_postings)
+    monkeypatch.setattr(lexical, "CANDIDATES", 16)
+    positions = np.arange(len(docs)) * 2 + 1
+    lex = LexicalIndex.build(docs, positions)
+    rng = np.random.default_rng(0)
+    for i, q in enumerate(queries):
+        weights = rng.choice([1.0, 0.5, 0.3], len(q))
+        parts = [("exact", t, w) for t, w in zip(q, weights)] + [("folded", fold(t), 0.5 * w) for t, w in zip(q, weights)]
+        allowed = rng.random(len(docs)) < 0.5 if i % 3 == 0 else None
+        full = lex.scores("exact", q, list(weights)) + 0.5 * lex.scores("folded", [fold(t) for t in q], list(weights))
+        if allowed is not None:
+            full[~allowed] = 0
+        for n in (3, 10):
+            got = lex.top(parts, n, allowed)
+            rows = np.flatnonzero(full > 0)
+            want = sorted(((float(full[r]), int(positions[r])) for r in rows), key=lambda x: (-x[0], x[1]))[:n]
+            assert len(got) == len(want)
+            assert np.allclose([s for _, s in got], [s for s, _ in want], rtol=1e-5)
+            tied = {round(s, 4) for s, _ in want if sum(abs(s - t) < 1e-4 for t, _ in want) > 1} | {round(want[-1][0], 4)}
+            assert [p for p, s in got if round(s, 4) not in tied] == [p for s, p in want if round(s, 4) not in tied]
