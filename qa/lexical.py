@@ -248,6 +248,8 @@ class LexicalIndex:
         bounds sum below θ cannot lift a document that lacks every other term into the top n: they
         are only looked up for the documents that could still reach θ. The others are scored in
         full. `allowed` (a boolean mask over documents) limits the search, as a filter would."""
+        if n <= 0:
+            return []
         by_key: dict[tuple[str, str], float] = {}
         for field, term, w in parts:
             if term and w > 0:
@@ -295,10 +297,10 @@ class LexicalIndex:
             scores = acc[docs]
         keep = scores > 0
         docs, scores = docs[keep], scores[keep]
-        if docs.size > n:
-            best = np.argpartition(-scores, n - 1)[:n]
-            docs, scores = docs[best], scores[best]
-        order = np.lexsort((self.positions[docs], -scores))
+        if docs.size > n:  # keep every document tied with the n-th: ties go to the lowest position
+            tied = scores >= np.partition(scores, docs.size - n)[docs.size - n]
+            docs, scores = docs[tied], scores[tied]
+        order = np.lexsort((self.positions[docs], -scores))[:n]
         return [(int(self.positions[d]), float(s)) for d, s in zip(docs[order], scores[order])]
 
     def idf(self, field: str, token: str) -> float:
