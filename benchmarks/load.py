@@ -25,7 +25,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.retrieval import machine  # noqa: E402
+from benchmarks.machine import machine  # noqa: E402
 
 QUESTIONS = [json.loads(line)["question"]
              for line in (ROOT.parent / "shared/eval/seed_questions.jsonl").read_text(encoding="utf-8").splitlines()]

@@ -9,7 +9,6 @@ computed from those same rankings, so the table compares like with like in one r
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import tempfile
 import time
@@ -23,6 +22,7 @@ from qa.config import Settings, pin_threads  # noqa: E402
 
 pin_threads(2)
 
+from benchmarks.machine import machine  # noqa: E402
 from qa import pipeline  # noqa: E402
 from qa.embed import load_embedder  # noqa: E402
 from qa.evaluate import corpus_articles, gold_rank, seed_cases  # noqa: E402
@@ -37,14 +37,6 @@ class Passage:
     article_id: str
     file: str
     text: str
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    import os
-
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def variants() -> dict:

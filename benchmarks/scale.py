@@ -28,7 +28,7 @@ pin_threads(2)
 
 import faiss  # noqa: E402
 
-from benchmarks.retrieval import machine  # noqa: E402
+from benchmarks.machine import machine  # noqa: E402
 from qa.lexical import LexicalIndex  # noqa: E402
 from qa.text import normalize, terms  # noqa: E402
 

@@ -111,6 +111,7 @@ class Postings:
         return (0, 0) if tid is None else (int(self.indptr[tid]), int(self.indptr[tid + 1]))
 
     def idf(self, df: int) -> float:
+        """BM25 idf of a term in df of these documents."""
         return math.log(1 + (len(self.doc_len) - df + 0.5) / (df + 0.5))
 
     def add_scores(self, out: np.ndarray, term: str, weight: float) -> None:
@@ -250,17 +251,7 @@ class LexicalIndex:
         full. `allowed` (a boolean mask over documents) limits the search, as a filter would."""
         if n <= 0:
             return []
-        by_key: dict[tuple[str, str], float] = {}
-        for field, term, w in parts:
-            if term and w > 0:
-                by_key[(field, term)] = by_key.get((field, term), 0.0) + w
-        spans = []  # (postings, lo, hi, weight × idf), shortest first
-        for (field, term), w in by_key.items():
-            postings = self._fields[field]
-            lo, hi = postings.span(term)
-            if lo < hi:
-                spans.append((postings, lo, hi, w * postings.idf(hi - lo)))
-        spans.sort(key=lambda s: s[2] - s[1])
+        spans = self._spans(parts)
         acc = np.zeros(len(self.positions), dtype=np.float32)
         long = [s for s in spans if s[2] - s[1] > LONG_POSTINGS]
         for postings, lo, hi, w in spans[: len(spans) - len(long)]:
@@ -283,15 +274,19 @@ class LexicalIndex:
             postings.add_span(acc, lo, hi, w)
         if allowed is not None:
             acc[~allowed] = 0
-        if lookup:
+        if lookup:  # the documents that can still reach θ, dropped as soon as they cannot
             docs = np.flatnonzero(acc >= (floor - bound) * (1 - 1e-5))
-            searched = []
-            for span in lookup:  # binary searches while they are fewer than an eighth of the postings
-                if docs.size * 8 < span[2] - span[1]:
-                    searched.append(span)
+            scores = acc[docs]
+            for postings, lo, hi, w in reversed(lookup):  # largest bound first: the remaining bound falls fastest
+                bound -= w
+                if docs.size * math.log2(hi - lo) < 2 * (hi - lo):  # binary searches cost less than a pass
+                    scores = scores + postings.span_scores(lo, hi, w, docs)
                 else:
-                    span[0].add_span(acc, *span[1:])
-            scores = acc[docs] + sum((p.span_scores(lo, hi, w, docs) for p, lo, hi, w in searched), np.float32(0))
+                    extra = np.zeros(len(acc), dtype=np.float32)
+                    postings.add_span(extra, lo, hi, w)
+                    scores = scores + extra[docs]
+                alive = scores + bound >= floor * (1 - 1e-5)
+                docs, scores = docs[alive], scores[alive]
         else:
             docs = np.flatnonzero(acc > 0)
             scores = acc[docs]
@@ -302,6 +297,21 @@ class LexicalIndex:
             docs, scores = docs[tied], scores[tied]
         order = np.lexsort((self.positions[docs], -scores))[:n]
         return [(int(self.positions[d]), float(s)) for d, s in zip(docs[order], scores[order])]
+
+    def _spans(self, parts: list[tuple[str, str, float]]) -> list[tuple[Postings, int, int, float]]:
+        """(postings, lo, hi, weight × idf) of each distinct known (field, term), shortest postings first;
+        a term given twice adds its weights."""
+        weights: dict[tuple[str, str], float] = {}
+        for field, term, w in parts:
+            if term and w > 0:
+                weights[(field, term)] = weights.get((field, term), 0.0) + w
+        spans = []
+        for (field, term), w in weights.items():
+            postings = self._fields[field]
+            lo, hi = postings.span(term)
+            if lo < hi:
+                spans.append((postings, lo, hi, w * postings.idf(hi - lo)))
+        return sorted(spans, key=lambda s: s[2] - s[1])
 
     def idf(self, field: str, token: str) -> float:
         """BM25 inverse document frequency of a token (a token the index never saw gets the highest)."""

@@ -271,7 +271,6 @@ class Assistant:
             answer = generate(answer, self.settings)
         return answer
 
-
     def article(self, article_id: str) -> Article:
         """An article by id (InputError if unknown)."""
         art = self.reader().article(article_id) if re.fullmatch(r"[0-9a-f]{16}", article_id or "") else None
