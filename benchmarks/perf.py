@@ -45,6 +45,7 @@ from benchmarks.scale import like_real  # noqa: E402
 from qa import pipeline  # noqa: E402
 from qa.embed import load_embedder  # noqa: E402
 from qa.ingest import article_id  # noqa: E402
+from qa.lexical import FIELDS  # noqa: E402
 from qa.records import Article, Chunk, Metadata  # noqa: E402
 from qa.retrieve import Query  # noqa: E402
 from qa.text import normalize  # noqa: E402
@@ -178,9 +179,9 @@ def build_synthetic(settings: Settings, embedder, n: int, centres: np.ndarray) -
 def lexical_every_document(retriever, q: Query, n: int) -> list[int]:
     """The lexical search of 0.3 (exhaustive), a baseline in the same run: BM25 of every document holding any of
     the question's terms, then the n best (the product's `LexicalIndex.top` skips what cannot rank)."""
-    lex = retriever.index.lexical
-    folded_w = 1.0 if q.typed_without_diacritics else retriever.settings.weight_folded
-    scores = lex.scores("exact", q.tokens, q.weights) + folded_w * lex.scores("folded", q.folded, q.weights)
+    lex, parts = retriever.index.lexical, retriever.lexical_parts(q)
+    scores = sum(lex.scores(field, [t for f, t, _ in parts if f == field], [w for f, _, w in parts if f == field])
+                 for field in FIELDS)
     rows = np.flatnonzero(scores > 0)
     return rows[np.argsort(-scores[rows], kind="stable")[:n]].tolist()
 

@@ -245,9 +245,10 @@ class LexicalIndex:
         MaxScore (Turtle & Flood), term-at-a-time over numpy arrays. Short postings are scored in full.
         The best `CANDIDATES` documents so far are then scored exactly on the long postings too (a
         binary search per document); the n-th best of them, θ, is a floor for the true n-th best. A
-        long term can add at most its weight·idf (tf / (tf + norm) < 1), so the longest terms whose
-        bounds sum below θ cannot lift a document that lacks every other term into the top n: they
-        are only looked up for the documents that could still reach θ. The others are scored in
+        long term can add at most its weight·idf (tf / (tf + norm) < 1), so the long terms with the
+        smallest bounds, while those sum below θ, cannot lift a document that lacks every other term
+        into the top n: they are only looked up for the documents that could still reach θ, largest
+        bound first, dropping a document as soon as it cannot. The other long terms are scored in
         full. `allowed` (a boolean mask over documents) limits the search, as a filter would."""
         if n <= 0:
             return []
@@ -315,8 +316,8 @@ class LexicalIndex:
 
     def idf(self, field: str, token: str) -> float:
         """BM25 inverse document frequency of a token (a token the index never saw gets the highest)."""
-        n, df = len(self.positions), self._fields[field].df(token)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        postings = self._fields[field]
+        return postings.idf(postings.df(token))
 
     def known(self, field: str, token: str) -> bool:
         """Whether any indexed document contains the token."""

@@ -140,10 +140,13 @@ class Retriever:
     def lexical(self, q: Query, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(position, BM25) best first, over exact plus folded terms (full weight for folded questions)."""
         lex = self.index.lexical
+        return lex.top(self.lexical_parts(q), n, None if allowed is None else np.isin(lex.positions, allowed))
+
+    def lexical_parts(self, q: Query) -> list[tuple[str, str, float]]:
+        """(field, term, weight) of the question: exact terms, and folded ones (full weight for folded questions)."""
         folded_w = 1.0 if q.typed_without_diacritics else self.settings.weight_folded
         parts = [("exact", t, w) for t, w in zip(q.tokens, q.weights)]
-        parts += [("folded", t, folded_w * w) for t, w in zip(q.folded, q.weights)]
-        return lex.top(parts, n, None if allowed is None else np.isin(lex.positions, allowed))
+        return parts + [("folded", t, folded_w * w) for t, w in zip(q.folded, q.weights)]
 
     def dense(self, q: Query, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(position, cosine similarity to the question's embedding) best first."""
