@@ -29,6 +29,7 @@ class AskIn(BaseModel):
     question: str
     k: int = Field(default=5, ge=1, le=50)
     filters: FiltersIn = Field(default_factory=FiltersIn)
+    history: list[str] = Field(default_factory=list, max_length=20)  # earlier questions, oldest first
 
 
 @contextmanager
@@ -62,7 +63,8 @@ def router(assistant: Assistant, token: str = "", basic: str = "") -> APIRouter:
     def ask(body: AskIn) -> dict:
         f = body.filters
         with _http_errors(bad_input=400):
-            return assistant.ask(body.question, body.k, Filters(tuple(f.provinces), f.date_from, f.date_to)).to_json()
+            return assistant.ask(body.question, body.k, Filters(tuple(f.provinces), f.date_from, f.date_to),
+                                 history=body.history).to_json()
 
     @api.get("/articles/{article_id}")
     def article(article_id: str) -> dict:

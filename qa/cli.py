@@ -107,13 +107,35 @@ def _filters(province: tuple[str, ...], date_from: str | None, date_to: str | No
 
 
 def _print_answer(answer) -> None:
+    if answer.resolved_question and answer.resolved_question != answer.question:
+        click.echo(f"({answer.resolved_question})")
     click.echo(answer.answer)
+    if not answer.found and answer.related:
+        click.echo("\nRelated reading (not an answer):")
+        for c in answer.related:
+            click.echo(f"- {c.title or c.file}: {c.text[:160].rstrip()}…")
     if answer.citations:
         click.echo()
     for c in answer.citations:
         where = ", ".join(x for x in (c.source, display_date(c.date)) if x)
         passage = c.text if len(c.text) <= 240 else c.text[:240].rstrip() + "…"
         click.echo(f'[{c.n}] {c.title or c.file} — {where or c.file} — "{passage}"')
+
+
+def _batch_line(line: str) -> tuple[str, list[str]]:
+    """A batch line: a plain question, or {"question": …, "history": [earlier questions, oldest first]}."""
+    from .errors import InputError
+
+    if not line.lstrip().startswith("{"):
+        return line, []
+    try:
+        row = json.loads(line)
+    except ValueError as exc:
+        raise InputError(f"Not a JSON object: {exc.msg} at character {exc.pos}.") from exc
+    question, history = row.get("question") if isinstance(row, dict) else None, row.get("history", []) if isinstance(row, dict) else []
+    if not isinstance(question, str) or not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+        raise InputError('A JSON line needs "question" (text) and optionally "history" (a list of texts).')
+    return question, history
 
 
 @main.command()
@@ -140,7 +162,8 @@ def ask(ctx, question, as_json, k, province, date_from, date_to) -> None:
         if not line.strip():
             continue
         try:
-            answer = assistant.ask(line, k, filters)
+            asked, history = _batch_line(line)
+            answer = assistant.ask(asked, k, filters, history=history)
         except QAError as exc:
             if not as_json:
                 raise

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import statistics
+from collections import Counter
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
@@ -12,6 +14,7 @@ from pathlib import Path
 from .config import Settings
 from .errors import InputError
 from .records import Answer, Article, Metadata
+from .text import normalize
 
 K_MAX = 10
 
@@ -26,15 +29,44 @@ class Case:
     gold_file: str | None = None  # seed-style: the article's file name
     gold_ids: tuple[str, ...] = ()  # corpus-style: the gold article ids
     passage_contains: tuple[str, ...] = ()
-    answer_contains: tuple[str, ...] = ()
+    answer_contains: tuple[str, ...] = ()  # every one must be in the answer's own sentences
+    answers: tuple[str, ...] = ()  # annotated short answers: any one counts
+    answerable: bool = True
+    history: tuple[str, ...] = ()
 
 
 @dataclass
 class Result:
     case: Case
     rank: int  # 1-based rank of the first gold citation, 0 = not in the top K_MAX
-    answer_hit: bool | None
+    found: bool
+    answer_hit: bool | None  # strict: the annotated answer inside the answer's own sentences
+    em: float | None
+    f1: float | None
     seconds: float
+
+
+def _norm(text: str) -> list[str]:
+    """SQuAD-style answer normalisation: lower case, no punctuation, single spaces."""
+    return re.sub(r"[^\w\s]", " ", normalize(text).lower()).split()
+
+
+def exact_f1(prediction: str, golds: tuple[str, ...]) -> tuple[float, float]:
+    """Best exact match and token F1 of a short answer against any gold answer."""
+    pred = _norm(prediction)
+    best_em = best_f1 = 0.0
+    for gold in golds:
+        ref = _norm(gold)
+        best_em = max(best_em, float(pred == ref))
+        common = sum((Counter(pred) & Counter(ref)).values())
+        if common:
+            precision, recall = common / len(pred), common / len(ref)
+            best_f1 = max(best_f1, 2 * precision * recall / (precision + recall))
+    return best_em, best_f1
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return 100 * part / whole if whole else None
 
 
 @dataclass
@@ -49,16 +81,26 @@ class Report:
         return out
 
     def metrics(self, results: list[Result]) -> dict:
-        n = len(results) or 1
-        answered = [r for r in results if r.answer_hit is not None]
+        pos = [r for r in results if r.case.answerable]
+        neg = [r for r in results if not r.case.answerable]
+        n = len(pos) or 1
+        judged = [r for r in pos if r.answer_hit is not None]
+        spans = [r for r in pos if r.em is not None]
+        answered = [r for r in results if r.found]
+        wrong = [r for r in answered if not r.case.answerable or r.answer_hit is False]
         lat = sorted(r.seconds * 1000 for r in results) or [0.0]
         return {
             "n": len(results),
-            "R@1": 100 * sum(0 < r.rank <= 1 for r in results) / n,
-            "R@5": 100 * sum(0 < r.rank <= 5 for r in results) / n,
-            "R@10": 100 * sum(0 < r.rank <= 10 for r in results) / n,
-            "MRR@10": 100 * sum(1 / r.rank for r in results if r.rank) / n,
-            "answer_hit": 100 * sum(r.answer_hit for r in answered) / len(answered) if answered else None,
+            "R@1": 100 * sum(0 < r.rank <= 1 for r in pos) / n if pos else None,
+            "R@5": 100 * sum(0 < r.rank <= 5 for r in pos) / n if pos else None,
+            "R@10": 100 * sum(0 < r.rank <= 10 for r in pos) / n if pos else None,
+            "MRR@10": 100 * sum(1 / r.rank for r in pos if r.rank) / n if pos else None,
+            "answer_hit": _pct(sum(bool(r.answer_hit) for r in judged), len(judged)),
+            "EM": 100 * sum(r.em for r in spans) / len(spans) if spans else None,
+            "F1": 100 * sum(r.f1 for r in spans) / len(spans) if spans else None,
+            "answered": _pct(sum(r.found for r in pos), len(pos)),
+            "refused": _pct(sum(not r.found for r in neg), len(neg)),
+            "wrong_of_answered": _pct(len(wrong), len(answered)) if judged or neg else None,
             "p50_ms": statistics.median(lat),
             "p95_ms": lat[min(len(lat) - 1, int(0.95 * len(lat)))],
         }
@@ -68,22 +110,26 @@ class Report:
             "name": self.name,
             "groups": {g: self.metrics(rs) for g, rs in self.groups().items()},
             "misses": [{"id": r.case.id, "question": r.case.question, "lang": r.case.lang, "rank": r.rank,
-                        "answer_hit": r.answer_hit} for r in self.results if r.rank != 1 or r.answer_hit is False],
+                        "found": r.found, "answer_hit": r.answer_hit} for r in self.results
+                       if (r.case.answerable and (r.rank != 1 or r.answer_hit is False)) or
+                       (not r.case.answerable and r.found)],
         }
 
-    def table(self) -> str:
-        lines = [f"## {self.name}", "", "| group | n | R@1 | R@5 | R@10 | MRR@10 | answer-hit | p50 ms | p95 ms |",
-                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    _COLUMNS = ("n", "R@1", "R@5", "MRR@10", "answer_hit", "EM", "F1", "answered", "refused", "wrong_of_answered",
+                "p50_ms", "p95_ms")
+
+    def table(self, misses: int = 40) -> str:
+        lines = [f"## {self.name}", "", "| group | " + " | ".join(self._COLUMNS) + " |",
+                 "|---|" + "---:|" * len(self._COLUMNS)]
         for g, rs in self.groups().items():
             m = self.metrics(rs)
-            ah = "—" if m["answer_hit"] is None else f"{m['answer_hit']:.1f}"
-            lines.append(f"| {g} | {m['n']} | {m['R@1']:.1f} | {m['R@5']:.1f} | {m['R@10']:.1f} | {m['MRR@10']:.1f} "
-                         f"| {ah} | {m['p50_ms']:.0f} | {m['p95_ms']:.0f} |")
-        misses = self.to_json()["misses"]
-        if misses:
-            lines += ["", "misses (rank of the gold passage, 0 = not in the top 10):"]
-            lines += [f"- {m['id']} [{m['lang']}] rank {m['rank']}, answer-hit {m['answer_hit']}: {m['question']}"
-                      for m in misses]
+            cells = ["—" if m[c] is None else (str(m[c]) if c == "n" else f"{m[c]:.1f}") for c in self._COLUMNS]
+            lines.append(f"| {g} | " + " | ".join(cells) + " |")
+        found = self.to_json()["misses"]
+        if found:
+            lines += ["", f"misses ({len(found)}; rank of the gold passage, 0 = not in the top 10):"]
+            lines += [f"- {m['id']} [{m['lang']}] rank {m['rank']}, found {m['found']}, answer-hit {m['answer_hit']}: "
+                      f"{m['question']}" for m in found[:misses]]
         return "\n".join(lines)
 
 
@@ -95,16 +141,18 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 
 def seed_cases(path: Path) -> list[Case]:
-    """Questions about already-ingested articles (fields: question, article, passage_contains, answer_contains)."""
-    return [Case(r.get("id", str(i)), r["question"], r.get("lang", "vi"), gold_file=r["article"],
-                 passage_contains=tuple(r.get("passage_contains", ())), answer_contains=tuple(r.get("answer_contains", ())))
+    """Questions about already-ingested articles (fields: question, article, passage_contains,
+    answer_contains; `"answerable": false` for a question no article answers; optional history)."""
+    return [Case(r.get("id", str(i)), r["question"], r.get("lang", "vi"), gold_file=r.get("article"),
+                 passage_contains=tuple(r.get("passage_contains", ())), answer_contains=tuple(r.get("answer_contains", ())),
+                 answerable=bool(r.get("answerable", True)), history=tuple(r.get("history", ())))
             for i, r in enumerate(_read_jsonl(path))]
 
 
 def corpus_articles(folder: Path) -> tuple[list[Article], list[Case]]:
-    """A corpus-style folder: passages.jsonl (id, title, text) + questions.jsonl (id, question, passage_ids)."""
+    """A corpus-style folder: passages.jsonl (id, title, text) + questions.jsonl (id, question, answers,
+    passage_ids, optional lang)."""
     from .ingest import article_id
-    from .text import normalize
 
     articles, id_of = [], {}
     for row in _read_jsonl(folder / "passages.jsonl"):
@@ -113,7 +161,7 @@ def corpus_articles(folder: Path) -> tuple[list[Article], list[Case]]:
         articles.append(art)
         id_of[row["id"]] = art.id
     cases = [Case(str(r["id"]), r["question"], r.get("lang", "vi"), gold_ids=tuple(id_of[p] for p in r["passage_ids"]),
-                  answer_contains=())
+                  answers=tuple(normalize(a) for a in r.get("answers", ())))
              for r in _read_jsonl(folder / "questions.jsonl")]
     return articles, cases
 
@@ -128,13 +176,17 @@ def gold_rank(case: Case, passages) -> int:
 
 
 def judge(case: Case, answer: Answer) -> Result:
+    """Rank of the gold passage; the strict answer-hit (the annotated answer inside the answer's own
+    sentences or short answer, not in a citation's title or province); short-answer EM and F1."""
     rank = gold_rank(case, answer.citations)
-    hit = None
-    if case.answer_contains:
-        top = answer.citations[0] if answer.citations else None
-        context = answer.answer + ("\n" + "\n".join((top.text, top.title, top.province or "")) if top else "")
-        hit = answer.found and all(s in context for s in case.answer_contains)
-    return Result(case, rank, hit, 0.0)
+    quoted = "\n".join([s.text for s in answer.sentences] + ([answer.short_answer.text] if answer.short_answer else []))
+    hit = em = f1 = None
+    if case.answerable and case.answers:
+        hit = answer.found and any(a in quoted for a in case.answers)
+        em, f1 = exact_f1(answer.short_answer.text, case.answers) if answer.found and answer.short_answer else (0.0, 0.0)
+    elif case.answerable and case.answer_contains:
+        hit = answer.found and all(s in quoted for s in case.answer_contains)
+    return Result(case, rank, answer.found, hit, em, f1, 0.0)
 
 
 def run(cases: list[Case], assistant, name: str, limit: int | None = None) -> Report:
@@ -142,7 +194,7 @@ def run(cases: list[Case], assistant, name: str, limit: int | None = None) -> Re
     assistant.reader()  # open the index before timing the first question
     for case in cases[:limit]:
         t0 = time.perf_counter()
-        answer = assistant.ask(case.question, k=K_MAX)
+        answer = assistant.ask(case.question, k=K_MAX, history=case.history)
         result = judge(case, answer)
         result.seconds = time.perf_counter() - t0
         report.results.append(result)

@@ -68,6 +68,7 @@ _NOT_NAME = {"Bí", "Phó", "Chủ", "Ủy", "Uỷ", "Trưởng", "Giám", "Thư
 _LIST_ITEM = re.compile(r";\s*(?:(?:đồng chí|ông|bà)\s+)?((?:\w+\s+){1,4}\w+)\s*,")
 _DOC = re.compile(r"(?<![\w/.-])(\d{1,5}(?:-[A-ZĐ]{1,6}\d{0,2}/[A-ZĐ][A-Za-zĐ]{0,9}\d{0,2}"
                   r"|(?:/(?:19|20)\d{2})?/[A-ZĐ]{2,6}\d{0,2}(?:-[A-ZĐ][A-Za-zĐ]{0,9}\d{0,2})*))(?![\w/])")
+DOC_NUMBER = _DOC  # the one definition of a document number
 _BYLINE_PREFIX = re.compile(r"^(?:bài(?: và|,)? ảnh|tin(?: và|,)? ảnh|tác giả|bài|tin)\s*:\s*", re.I)
 
 

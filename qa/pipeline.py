@@ -8,26 +8,28 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import islice
 from pathlib import Path
 
 import numpy as np
 
-from .answer import compose
+from .answer import Decision, compose, resolve
+from .answer.select import WEIGHTS_FILE, QuestionTerms, load_weights, question_terms
 from .chunk import chunk_article
 from .config import Settings
 from .embed import Embedder, load_embedder
 from .errors import IndexMissing, InputError
 from .ingest import Refusal, discover, load_article
 from .records import Answer, Article, Chunk
-from .retrieve import Filters, Query, Retriever
+from .retrieve import Filters, Query, Retriever, is_question_word
 from .store import MANIFEST, IndexReader, IndexWriter
 from .text import normalize, terms, tokens
 from .timing import Stopwatch
 
 log = logging.getLogger(__name__)
+SEARCHED = 20  # hits searched, so that passages about the question's entities can be found below the first few
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -210,9 +212,23 @@ def clean_question(question: str, max_chars: int) -> str:
     return text
 
 
-def _rescore(retriever: Retriever, question: str, sentences: list[str]) -> np.ndarray:
-    """Cosine of each sentence to the question (whose embedding the dense search already computed)."""
-    return retriever.embedder.embed_passages(sentences) @ retriever.query_vector(question)
+@dataclass(frozen=True)
+class Asked:
+    """A question after follow-up resolution and search: what answer composition starts from."""
+
+    asked: str
+    resolved: str
+    query: Query
+    retriever: Retriever
+    k: int
+    hits: list
+    articles: dict
+    terms: QuestionTerms
+    unseen_idf: float
+
+    def rescore(self, sentences: list[str]) -> np.ndarray:
+        """Cosine of each sentence to the question (whose embedding the dense search already computed)."""
+        return self.retriever.embedder.embed_passages(sentences) @ self.retriever.query_vector(self.query.text)
 
 
 class Assistant:
@@ -256,15 +272,32 @@ class Assistant:
         """The hits for a question, without composing an answer."""
         return self.retriever().search(Query.parse(clean_question(question, self.settings.max_question_chars)), k, filters)
 
-    def ask(self, question: str, k: int | None = None, filters: Filters = Filters()) -> Answer:
-        """Answer one question with cited passages."""
-        q = Query.parse(clean_question(question, self.settings.max_question_chars))
+    def prepare(self, question: str, k: int | None = None, filters: Filters = Filters(),
+                history: Sequence[str] = ()) -> Asked:
+        """A question made ready for answering: completed from the history, parsed, searched."""
+        limit = self.settings.max_question_chars
+        asked = clean_question(question, limit)
+        earlier = [clean_question(h, limit) for h in history if h is not None and str(h).strip()]
+        resolved = resolve(asked, earlier)
+        q = Query.parse(resolved)
         retriever = self.retriever()
-        hits = retriever.search(q, k, filters)
+        k = k or self.settings.top_k
+        hits = retriever.search(q, max(k, SEARCHED), filters)
         articles = retriever.index.metas({h.chunk.article_id for h in hits}) if hits else {}
-        idf = partial(retriever.index.lexical.idf, "folded")
+        lexical = retriever.index.lexical
+        qt = question_terms(q.folded, q.weights, partial(lexical.idf, "folded"), is_question_word)
+        return Asked(asked, resolved, q, retriever, k, hits, articles, qt, lexical.idf("folded", "\x00"))
+
+    def ask(self, question: str, k: int | None = None, filters: Filters = Filters(),
+            history: Sequence[str] = (), observe: Callable[[Decision], None] | None = None) -> Answer:
+        """Answer one question with cited passages; `history` holds the earlier questions of the
+        conversation (oldest first), against which a follow-up question is completed."""
+        a = self.prepare(question, k, filters, history)
         s = self.settings
-        answer = compose(q, hits, articles, idf, s.min_relevance, s.min_cosine_english, partial(_rescore, retriever))
+        weights = load_weights(Path(s.answer_weights) if s.answer_weights else WEIGHTS_FILE)
+        answer = compose(a.resolved, a.query.english, a.terms, a.hits, a.articles, a.unseen_idf, a.rescore, a.k,
+                         weights, None if s.min_confidence < 0 else s.min_confidence, observe)
+        answer = replace(answer, question=a.asked, resolved_question=a.resolved)
         if self.settings.llm_url and self.settings.llm_model and answer.found:
             from .llm import generate
 

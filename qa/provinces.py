@@ -184,6 +184,11 @@ def _matches(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+def spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, canonical pre-2025 name) of every province named in text, left to right."""
+    return _matches(text)
+
+
 def find(text: str) -> list[str]:
     """Canonical pre-2025 province names found in text, most frequent first (ties: first seen)."""
     names = [name for _, _, name in _matches(text)]

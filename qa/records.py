@@ -76,16 +76,55 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Span:
+    """A stretch of an article's text: `article.text[start:end] == text`."""
+
+    article_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A sentence the answer quotes, with the number of the citation it comes from."""
+
+    n: int
+    article_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Answer:
-    """The answer to one question, with the passages it came from."""
+    """The answer to one question, with the passages it came from.
+
+    `found` is false when the articles do not answer the question: `citations` is then empty and
+    the closest passages are under `related`, as reading, not as the answer."""
 
     question: str
     answer: str
     citations: tuple[Citation, ...]
     found: bool = True
-    highlights: tuple[tuple[int, int, int], ...] = ()  # (citation n, start, end) of the sentences quoted
+    sentences: tuple[Quote, ...] = ()
+    short_answer: Span | None = None
+    related: tuple[Citation, ...] = ()
+    resolved_question: str = ""  # the question as answered (a follow-up completed from the history)
+    answer_type: str = "sentence"
+    confidence: float = 0.0
+
+    @property
+    def highlights(self) -> tuple[tuple[int, int, int], ...]:
+        """(citation n, start, end) of the quoted sentences."""
+        return tuple((s.n, s.start, s.end) for s in self.sentences)
 
     def to_json(self) -> dict:
         """The JSON shape shared by `qa ask --json` and the HTTP API."""
-        return {"question": self.question, "answer": self.answer, "found": self.found,
-                "citations": [asdict(c) for c in self.citations]}
+        return {"question": self.question, "resolved_question": self.resolved_question or self.question,
+                "answer": self.answer, "found": self.found, "answer_type": self.answer_type,
+                "confidence": round(self.confidence, 4),
+                "short_answer": asdict(self.short_answer) if self.short_answer else None,
+                "sentences": [asdict(s) for s in self.sentences],
+                "citations": [asdict(c) for c in self.citations],
+                "related": [asdict(c) for c in self.related]}

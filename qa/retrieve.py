@@ -9,6 +9,7 @@ import numpy as np
 from . import expand, vectors
 from .config import Settings
 from .embed import Embedder
+from .lang import is_english
 from .records import Hit
 from .store import IndexReader
 from .text import fold, has_diacritics, normalize, tokens, words
@@ -20,10 +21,6 @@ _QUESTION_WORDS = (
     " of in on to for by with at as from"
 ).split()
 QUESTION_WORDS = frozenset(_QUESTION_WORDS) | frozenset(fold(w) for w in _QUESTION_WORDS)
-
-
-# Words that mark a question as English (none of them is a Vietnamese syllable typed without diacritics).
-ENGLISH_MARKERS = frozenset("the is are was were what which who whom whose when where why how did does of".split())
 
 
 def is_question_word(token: str) -> bool:
@@ -63,7 +60,7 @@ class Query:
             extra = _topic_terms(phrase)
             toks += extra
             weights += [expand.WEIGHT] * len(extra)
-        english = text.isascii() and any(w in ENGLISH_MARKERS for w in words(text))
+        english = is_english(text)
         return cls(text, toks, [fold(t) for t in toks], weights, not has_diacritics(text), english)
 
 
@@ -162,7 +159,10 @@ class Retriever:
 
     def dense_weight(self, q: Query) -> float:
         """The dense side's weight: raised when the question has a word the articles never use (a typo, a
-        paraphrase, another language), since the lexical side then sees only part of the question."""
+        paraphrase), since the lexical side then sees only part of the question, and more for an English
+        question, whose words the Vietnamese articles share only in names and numbers."""
+        if q.english:
+            return self.settings.weight_dense_english
         lex = self.index.lexical
         typed = [t for t, w in zip(q.folded, q.weights) if w == 1.0 and "_" not in t]
         if len(lex) and any(not lex.known("folded", t) for t in typed):

@@ -1,0 +1,137 @@
+"""What a question is about, and whether a passage is about the same thing.
+
+A question may name a province (old or post-2025 name), a year, a document number, a
+performance index (PAR Index, PAPI, SIPAS, PCI, DTI), a person, or another exact code. An answer
+must come from a passage that names the same: another province's figure is not an answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .. import provinces
+from ..expand import ABBREVIATIONS
+from ..metadata import DOC_NUMBER
+from ..records import Article
+from ..text import fold
+from .spans import name_runs
+
+INDEXES = ("par index", "papi", "sipas", "pci", "dti")
+_CITIES = {"Hà Nội", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "TP Hồ Chí Minh", "Huế", "Thừa Thiên Huế"}
+_YEAR = re.compile(r"(?<![\w/.,-])(?:19[5-9]\d|20\d\d)(?![\w/])")
+# "Nghị quyết 57", "NQ 57", "nghị quyết số 57": a document by its number alone.
+DOC_KINDS = ("nghị quyết", "quyết định", "kết luận", "chỉ thị", "kế hoạch", "công văn", "nghị định", "thông tư", "nq",
+             "qđ", "kl", "ct", "resolution", "decision", "conclusion", "directive", "decree", "plan")
+DOC_KIND = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(fold(k)) for k in DOC_KINDS) + r")(?!\w)")
+_DOC_BY_NUMBER = re.compile(DOC_KIND.pattern + r"\s+(?:so\s+|no\.?\s*)?(\d{1,5})(?![\w/-])")  # on folded text
+# Another exact identifier: letters and digits in one token ("QH15", "XK-2024-017").
+_CODE = re.compile(r"(?<![\w/-])(?=[\w/-]*\d)(?=[\w/-]*[A-Za-zĐđ])[\w]+(?:[-/.][\w]+)*(?![\w/-])")
+_SURNAMES = frozenset(fold(s) for s in (
+    "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Trương Đinh Lâm Mai Trịnh Đào Hà Lương"
+    " Tô Tạ Cao Lưu Chu Thái Triệu Văn Quách Kiều Khổng Vương Doãn Mạc Nông Hứa Lò Lục Giáp Hoàng").split())
+_PERSON_CUE = re.compile(r"(?:đồng chí|ông|bà|mr\.?|mrs\.?|ms\.?|dr\.?)\s+$", re.I)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """Something the question names: `keys` (folded), any of which a passage must contain."""
+
+    kind: str  # province, year, document, index, person, code
+    name: str  # as shown to the user
+    keys: tuple[str, ...]
+    surface: str = ""  # as written in the question
+
+
+def _province_keys(name: str) -> tuple[str, ...]:
+    try:
+        names = provinces.old_names(name)  # a post-2025 unit also means the provinces merged into it
+    except KeyError:
+        names = (name,)
+    return tuple(fold(n) for n in names)
+
+
+def _people(text: str) -> list[str]:
+    """Names in the question: a run of capitalised words after "ông"/"bà"/"đồng chí", or opening with a surname."""
+    places = [(a, b) for a, b, _ in provinces.spans(text)]
+    out = []
+    for a, b in name_runs(text):
+        words = text[a:b].split()
+        if len(words) < 2 or any(a < pb and pa < b for pa, pb in places):
+            continue
+        if _PERSON_CUE.search(text[max(0, a - 12):a]) or fold(words[0]) in _SURNAMES:
+            out.append(text[a:b])
+    return out
+
+
+def of_question(text: str) -> tuple[Entity, ...]:
+    """The entities a question names, in a stable order."""
+    found: list[Entity] = []
+    seen_provinces: set[str] = set()
+    for a, b, name in provinces.spans(text):
+        if name not in seen_provinces:
+            seen_provinces.add(name)
+            kind = "thành phố" if name in _CITIES else "tỉnh"
+            found.append(Entity("province", f"{kind} {name}", _province_keys(name), text[a:b]))
+    folded = fold(text)  # NFC text folds letter for letter, so offsets carry over
+    for index in INDEXES:
+        short, long = fold(index), fold(ABBREVIATIONS[index])
+        m = re.search(rf"(?<!\w){re.escape(short)}(?!\w)", folded) or re.search(re.escape(long), folded)
+        if m:
+            name = index.upper() if index != "par index" else "PAR Index"
+            found.append(Entity("index", name, (short, long), text[m.start():m.end()]))
+    docs = [m.group(0) for m in DOC_NUMBER.finditer(text)]
+    for doc in dict.fromkeys(docs):
+        found.append(Entity("document", doc, (fold(doc),), doc))
+    for m in _DOC_BY_NUMBER.finditer(folded):
+        if not any(d.startswith(m.group(1)) for d in docs):
+            surface = text[m.start():m.end()]
+            found.append(Entity("document", surface, (m.group(0), f"{m.group(1)}-", f"{m.group(1)}/"), surface))
+    for year in dict.fromkeys(_YEAR.findall(text)):
+        found.append(Entity("year", f"năm {year}", (year,), year))
+    named = {k for e in found for k in e.keys}
+    for code in dict.fromkeys(_CODE.findall(text)):
+        if fold(code) not in named and not any(fold(code) in k for k in named) and not _YEAR.fullmatch(code):
+            found.append(Entity("code", code, (fold(code),), code))
+    for person in dict.fromkeys(_people(text)):
+        found.append(Entity("person", person, (fold(person),), person))
+    return tuple(found)
+
+
+def _contains(haystack: str, key: str) -> bool:
+    if key.endswith(("-", "/")):  # a document by its number: "57-…" or "57/…"
+        return re.search(rf"(?<![\w/.-]){re.escape(key)}\w", haystack) is not None
+    return re.search(rf"(?<!\w){re.escape(key)}(?!\w)", haystack) is not None
+
+
+def missing(entities: tuple[Entity, ...], article: Article, passage: str) -> list[Entity]:
+    """The entities that the passage (with its article's title, provinces, people and year) does not name."""
+    meta = article.meta
+    year = (meta.date or "")[:4]
+    haystack = fold(" \n ".join((passage, meta.title, " ; ".join(meta.provinces), " ; ".join(meta.people), year)))
+    return [e for e in entities if not any(_contains(haystack, k) for k in e.keys)]
+
+
+def not_found_sentence(entities: tuple[Entity, ...]) -> str:
+    """ "Các bài viết đã nạp không có số liệu PAPI của tỉnh Lạng Sơn." for the entities a question names."""
+    by_kind: dict[str, list[str]] = {}
+    for e in entities:
+        by_kind.setdefault(e.kind, []).append(e.name)
+    parts = []
+    if "index" in by_kind:
+        parts.append("số liệu " + ", ".join(by_kind["index"]))
+    elif "document" in by_kind:
+        parts.append("thông tin về văn bản " + ", ".join(by_kind["document"]))
+    else:
+        parts.append("thông tin này")
+    if "document" in by_kind and "index" in by_kind:
+        parts.append("trong văn bản " + ", ".join(by_kind["document"]))
+    if "province" in by_kind:
+        parts.append(("của " if len(parts) > 1 or "index" in by_kind else "về ") + ", ".join(by_kind["province"]))
+    if "person" in by_kind:
+        parts.append("về " + ", ".join(by_kind["person"]))
+    if "year" in by_kind:
+        parts.append(", ".join(by_kind["year"]))
+    if "code" in by_kind:
+        parts.append("có mã " + ", ".join(by_kind["code"]))
+    return "Các bài viết đã nạp không có " + " ".join(parts) + "."

@@ -1,0 +1,120 @@
+"""Follow-up questions: complete a question that leaves something out from the earlier turns.
+
+- "Còn Sơn La thì sao?", "Năm 2019 thì sao?", "What about Son La?": the earlier question with the
+  entity of the same kind replaced (or added when it had none).
+- "tỉnh đó", "nghị quyết đó", "that resolution", "there": the entity of that kind from before.
+- A question that names no province and no document, after one that did, is about the same one:
+  "Tụt bao nhiêu bậc so với năm 2020?" after a question about Hà Nam's PAR Index.
+- A question that names its own province or document is self-contained and left as it is.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..lang import is_english
+from ..text import fold, tokens
+from .entities import DOC_KIND, Entity, of_question
+
+_LEAD = re.compile(r"^\s*(?:thế còn|vậy còn|còn|thế|vậy|and what about|what about|how about|and|but|also)\b[\s,]*", re.I)
+_TAIL = re.compile(r"[\s,]*(?:thì sao|thì thế nào|thì như thế nào|thế nào|ra sao|nữa|then|too|instead)?\s*[?.!]*\s*$",
+                   re.I)
+_LEAD_FOLDED = re.compile(r"^\s*(?:the con|vay con|con|the|vay|and what about|what about|how about|and|but|also)\b[\s,]*")
+_TAIL_FOLDED = re.compile(r"[\s,]*(?:thi sao|thi the nao|thi nhu the nao|the nao|ra sao|nua|then|too|instead)?"
+                          r"\s*[?.!]*\s*$")
+# "<noun> đó": which kind of entity each noun refers back to (matched on folded text).
+_ANAPHOR_NOUNS = {
+    "tinh": "province", "thanh pho": "province", "dia phuong": "province",
+    "nghi quyet": "document", "quyet dinh": "document", "ket luan": "document", "chi thi": "document",
+    "van ban": "document", "ke hoach": "document", "chi so": "index", "nam": "year",
+    "ong": "person", "ba": "person", "dong chi": "person", "nguoi": "person",
+}
+_ANAPHOR = re.compile(r"(?<!\w)(" + "|".join(sorted(map(re.escape, _ANAPHOR_NOUNS), key=len, reverse=True))
+                      + r")\s+(?:do|nay|ay|noi tren|tren)(?!\w)")
+_EN_ANAPHOR = re.compile(r"\b(?:that|this|the same|the said)\s+(province|city|resolution|decision|conclusion|directive"
+                         r"|document|plan|index|year)\b|\b(there)\b", re.I)
+_EN_KINDS = {"province": "province", "city": "province", "there": "province", "index": "index", "year": "year"}
+_CARRIED = ("province", "document", "index", "person", "year")
+_QUESTION_SHAPE = frozenset(fold(w) for w in "thì sao thế nào ra sao còn what about how and then".split())
+
+
+def _strip_markers(question: str) -> tuple[str, bool]:
+    """The question without "còn … thì sao" / "what about …" and whether it had them."""
+    folded = fold(question)
+    if folded == question.lower():  # typed without diacritics
+        lead, tail = _LEAD_FOLDED.match(folded), _TAIL_FOLDED.search(folded)
+    else:
+        lead, tail = _LEAD.match(question), _TAIL.search(question)
+    a = lead.end() if lead else 0
+    b = tail.start() if tail else len(question)
+    marked = bool(lead and lead.end()) or bool(tail and question[tail.start():].strip(" ?.!"))
+    return question[a:max(a, b)], marked
+
+
+def _content_words(text: str, named: tuple[Entity, ...]) -> list[str]:
+    """Words of the text that are not an entity's and not a question's shape."""
+    covered = {t for e in named for t in tokens(e.surface)}
+    return [t for t in tokens(text) if t not in covered and fold(t) not in _QUESTION_SHAPE]
+
+
+def _replace(text: str, old: Entity, new: Entity) -> str:
+    if not (old.surface and old.surface in text):
+        return _add(text, [new])
+    at = text.index(old.surface)
+    surface = new.surface
+    kind = DOC_KIND.match(fold(surface))
+    if kind and DOC_KIND.search(fold(text[max(0, at - 14):at]) + " "):  # "Quyết định 456-QĐ/TU" → "Quyết định 457"
+        surface = surface[kind.end():].strip()
+    return text[:at] + surface + text[at + len(old.surface):]
+
+
+def _add(text: str, named: list[Entity]) -> str:
+    if not named:
+        return text
+    body = text.rstrip().rstrip("?.! ")
+    return f"{body} ({', '.join(e.surface or e.name for e in named)})?"
+
+
+def resolve(question: str, history: list[str] | tuple[str, ...] = ()) -> str:
+    """The question made self-contained from the earlier questions (oldest first)."""
+    history = [h for h in history if h and h.strip()]
+    if not history:
+        return question
+    prev = resolve(history[-1], history[:-1])
+    before = of_question(prev)
+    if not before:
+        return question
+    now = of_question(question)
+    core, marked = _strip_markers(question)
+    if marked and len(_content_words(core, now)) <= (0 if not now else 2):
+        # "Còn Sơn La thì sao?": the earlier question about the new entity
+        out = prev
+        for e in now:
+            same = [b for b in before if b.kind == e.kind]
+            out = _replace(out, same[0], e) if same else _add(out, [e])
+        return out
+    own = {e.kind for e in now}
+    out, replaced = question, set()
+    folded = fold(out)
+    for m in list(_ANAPHOR.finditer(folded))[::-1]:
+        kind = _ANAPHOR_NOUNS[m.group(1)]
+        same = [b for b in before if b.kind == kind]
+        if same and kind not in own:
+            noun = out[m.start():m.start() + len(m.group(1))]
+            keep = "" if fold(same[0].surface).startswith(m.group(1)) else f"{noun} "
+            out = out[:m.start()] + keep + same[0].surface + out[m.end():]
+            replaced.add(kind)
+    if is_english(question):
+        for m in list(_EN_ANAPHOR.finditer(out))[::-1]:
+            noun = (m.group(1) or m.group(2)).lower()
+            kind = _EN_KINDS.get(noun, "document")
+            same = [b for b in before if b.kind == kind]
+            if same and kind not in own:
+                out = out[:m.start()] + ("in " if noun == "there" else "") + same[0].surface + out[m.end():]
+                replaced.add(kind)
+    if own & {"province", "document"}:  # it names its own place or document: self-contained
+        return out
+    new_document = DOC_KIND.search(fold(question)) and "document" not in replaced  # "nghị quyết giai đoạn…"
+    carried = [b for b in before if b.kind in _CARRIED and b.kind not in own | replaced
+               and not (b.kind == "document" and new_document)]
+    return _add(out, carried)

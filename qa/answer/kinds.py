@@ -1,0 +1,76 @@
+"""The kind of answer a question expects, read off its question words (Vietnamese or English).
+
+Kinds: person, number (quantities, ranks, percentages, money), date (days, months, years), place,
+document (a document number), organisation, and "sentence" for everything else. The cues are the
+grammar of questions: "ai"/"who", "bao nhiêu"/"how many", "khi nào"/"when", "<place noun> nào"/
+"which province", "<document kind> nào"/"which resolution", "<organisation noun> nào"/"which agency".
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..text import fold, has_diacritics, modern_tones
+
+KINDS = ("person", "number", "date", "place", "document", "organisation", "sentence")
+
+# Nouns that, followed by "nào" ("which") or "gì" ("what"), ask for a thing of that kind.
+_PLACE_NOUNS = ("tỉnh thành", "tỉnh", "thành phố", "thành", "huyện", "quận", "xã", "phường", "thị xã", "thị trấn",
+                "nước", "quốc gia", "địa phương", "nơi", "vùng", "miền", "khu vực", "địa điểm", "địa bàn",
+                "châu lục", "lục địa", "thủ đô", "sông", "núi", "bang", "đảo", "hòn đảo")
+_DOC_NOUNS = ("văn bản", "nghị quyết", "quyết định", "kết luận", "chỉ thị", "kế hoạch", "công văn", "nghị định",
+              "thông tư", "luật", "đề án", "chương trình", "hướng dẫn", "thông báo", "tờ trình")
+_ORG_NOUNS = ("cơ quan", "tổ chức", "đơn vị", "sở", "ban", "bộ", "ngành", "công ty", "doanh nghiệp", "trường",
+              "đảng", "hội", "ủy ban", "tập đoàn", "hãng", "đội", "câu lạc bộ", "viện", "trung tâm")
+_PERSON_NOUNS = ("người", "ông", "bà", "đồng chí", "vị", "nhân vật", "tác giả", "cầu thủ", "vua", "ai")
+_TIME_NOUNS = ("năm", "ngày", "tháng", "thời điểm", "thời gian", "thế kỷ", "giai đoạn", "thập kỷ", "lúc", "hồi")
+_WHICH = r"(?:nào|gì)"
+
+
+def _alt(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_VI_RULES: tuple[tuple[str, str], ...] = (
+    ("sentence", r"\b(?:tại sao|vì sao|vì lý do gì|lý do gì|như thế nào|ra sao|thế nào|bằng cách nào)\b"),
+    ("date", rf"\b(?:khi nào|bao giờ|lúc nào|hồi nào|(?:{_alt(_TIME_NOUNS)}) (?:nào|mấy|bao nhiêu))\b"),
+    ("document", rf"\b(?:{_alt(_DOC_NOUNS)})(?: số)? {_WHICH}\b|\bsố hiệu\b|\bsố ký hiệu\b"),
+    ("place", rf"\b(?:ở đâu|tại đâu|đâu|(?:{_alt(_PLACE_NOUNS)}) nào)\b"),
+    ("organisation", rf"\b(?:{_alt(_ORG_NOUNS)}) nào\b"),
+    ("person", rf"\b(?:là ai|ai|(?:{_alt(_PERSON_NOUNS)}) nào|tên (?:là )?gì)\b"),
+    ("number", r"\b(?:bao nhiêu|mấy|thứ mấy|số lượng|tỷ lệ|tỉ lệ|mức nào)\b"),
+)
+_EN_RULES: tuple[tuple[str, str], ...] = (
+    ("sentence", r"\b(?:why|how (?:did|does|do|is|was|were|are|can|could|has|have)|in what way|for what reason)\b"),
+    ("date", r"\b(?:when|what (?:year|date|day|month|century|decade|time|period)|which (?:year|date|day|month|century)"
+             r"|in what (?:year|month)|how long ago)\b"),
+    ("document", r"\b(?:which|what) (?:resolution|decision|document|directive|decree|plan|conclusion|law|circular)\b"),
+    ("place", r"\b(?:where|(?:which|what) (?:province|provinces|city|country|countries|place|region|area|district"
+              r"|town|state|continent|island|river|location|locality|capital))\b"),
+    ("organisation", r"\b(?:which|what) (?:organi[sz]ation|agency|company|department|committee|body|institution"
+                     r"|university|school|team|party|club|group|firm|ministry)\b"),
+    ("person", r"\b(?:who|whom|whose|which (?:person|people|man|woman|player|leader|official|king|president))\b"),
+    ("number", r"\b(?:how (?:many|much|long|far|old|big|large|high)|what (?:percentage|percent|number|proportion"
+               r"|rank|amount|share)|how many)\b"),
+)
+
+
+def _compile(rules, folded: bool):
+    return tuple((kind, re.compile(fold(rx) if folded else rx)) for kind, rx in rules)
+
+
+_VI = _compile(_VI_RULES, False)
+_VI_FOLDED = _compile(_VI_RULES, True)
+_EN = _compile(_EN_RULES, False)
+
+
+def expected_kind(question: str, english: bool) -> str:
+    """The kind of answer the question asks for; "sentence" when its words do not say."""
+    low = modern_tones(question.lower())
+    rules = _EN if english else (_VI if has_diacritics(low) else _VI_FOLDED)
+    text = low if not english and has_diacritics(low) else fold(low)
+    found = [(m.start(), order, kind) for order, (kind, rx) in enumerate(rules) for m in [rx.search(text)] if m]
+    if not found:
+        return "sentence"
+    # the question word nearest the start wins ("Ai ... năm nào" asks who); ties go to the rule order
+    return min(found)[2]

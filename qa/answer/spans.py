@@ -1,0 +1,136 @@
+"""The short answer: a span of the expected kind inside the chosen sentence.
+
+Candidates of each kind are found by their form (numbers, dates, document numbers, runs of
+capitalised words); the one chosen is not already in the question and lies nearest the words the
+question and the sentence share, since an answer usually stands next to what the question repeats.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..lang import is_vietnamese_syllable
+from ..metadata import DOC_NUMBER
+from ..text import fold, has_diacritics, modern_tones
+
+_TOKEN = re.compile(r"[^\W_][\w'’-]*\.?")
+_JOINERS = frozenset("de van von der du la of".split())
+_MULT = r"(?:\s+(?:nghìn|ngàn|triệu|tỷ|tỉ|trăm))*"
+_UNIT = r"(?:\s*(?:%|phần trăm|đồng|USD|đô la|euro|bảng)(?!\w))?"
+_NUMBER = re.compile(rf"(?<![\w/.,])\d+(?:[.,]\d+)*(?:/\d+)?{_MULT}{_UNIT}(?![\w/])"
+                     r"|(?<!\w)(?:một|hai|ba|bốn|sáu|bảy|tám|chín|mười|mươi|hàng|vài)"
+                     r"(?:\s+(?:mươi|mốt|lăm|trăm|nghìn|ngàn|triệu|tỷ|chục|một|hai|ba|bốn|năm|sáu|bảy|tám|chín))*(?!\w)")
+_DATE = re.compile(r"(?<![\w/])(?:(?:ngày\s+)?\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}"
+                   r"|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?"
+                   r"|(?:tháng\s+)?\d{1,2}\s*/\s*\d{4}|tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?"
+                   r"|(?:(?:vào\s+)?năm\s+)?(?:1\d{3}|20\d{2})(?:\s*[-–]\s*(?:1\d{3}|20\d{2}))?"
+                   r"|thế\s+kỷ\s+(?:thứ\s+)?[\dIVXLC]+|(?:ngày\s+)?\d{1,2}\s*/\s*\d{1,2})(?![\w/])", re.I)
+# Words that open a capitalised run without being part of a name (offices, place and organisation types).
+_TITLE_WORDS = frozenset(modern_tones(w.lower()) for w in (
+    "Bí thư Phó Chủ tịch Ủy Uỷ ban Tỉnh ủy UBND HĐND Đồng chí Ông Bà Giám đốc Trưởng Thủ tướng Tổng Thứ Bộ trưởng"
+    " Đại biểu Ngày Năm Tháng Theo Tại Trong Khi Sau Trước Với Các Những Của Đến Cùng Nhưng Và Là Đây Đó Này").split())
+_PERSON_CUE = re.compile(r"(?:đồng chí|ông|bà|anh|chị|tác giả|Mr\.?|Mrs\.?|Ms\.?|Dr\.?)\s+$", re.I)
+_PLACE_CUE = re.compile(r"(?:tỉnh|thành phố|TP\.?|huyện|quận|xã|phường|thị xã|ở|tại|nước|vùng|đến|từ)\s+$", re.I)
+_ORG_HEAD = re.compile(r"(?:Sở|Ban|Ủy ban|UBND|HĐND|Bộ|Hội đồng|Hội|Tỉnh ủy|Huyện ủy|Đảng bộ|Công ty|Tập đoàn|Trung tâm"
+                       r"|Viện|Trường|Cục|Tổng cục|Văn phòng|Mặt trận|Đoàn|Quỹ|Ngân hàng|Đại học|Học viện|[A-ZĐ]{2,})\b")
+_DOC_KIND = re.compile(r"(?:nghị quyết|quyết định|kết luận|chỉ thị|kế hoạch|công văn|nghị định|thông tư|đề án"
+                       r"|chương trình|thông báo)(?:\s+số)?\s+$", re.I)
+_WORD = re.compile(r"\w+(?:[/\-.,]\w+)*")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    start: int
+    end: int
+    cue: bool  # a word before it says it is of the kind ("ông" before a name, "tỉnh" before a place)
+
+
+def name_runs(text: str) -> list[tuple[int, int]]:
+    """Runs of capitalised words (only spaces between them), without the office or function words
+    that open them ("Chủ tịch UBND tỉnh Trương Quốc Huy" → "Trương Quốc Huy")."""
+    runs: list[list[re.Match]] = []
+    prev_end = -1
+    for m in _TOKEN.finditer(text):
+        word = m.group(0)
+        if m.start() and text[m.start() - 1] in "/-.,":  # a part of a code ("17-NQ/TU"), not a word
+            prev_end = -1
+            continue
+        capital = word[0].isupper()
+        if (capital or (word in _JOINERS and runs and prev_end == m.start() - 1)) and runs \
+                and prev_end >= 0 and text[prev_end:m.start()].isspace() and not text[prev_end - 1] == ".":
+            runs[-1].append(m)
+        elif capital:
+            runs.append([m])
+        else:
+            prev_end = -1
+            continue
+        prev_end = m.end()
+    out = []
+    for words in runs:
+        while words and (modern_tones(words[0].group(0).rstrip(".").lower()) in _TITLE_WORDS or words[0].group(0) in _JOINERS):
+            words.pop(0)
+        while words and words[-1].group(0) in _JOINERS:
+            words.pop()
+        if words and (len(words) > 1 or _single_name(words[0].group(0))):
+            out.append((words[0].start(), words[-1].end() - words[-1].group(0).endswith(".")))
+    return out
+
+
+def _single_name(word: str) -> bool:
+    """One capitalised word alone is a name when it is not shaped like a Vietnamese syllable
+    ("Tesla", "Warsaw", "UBND"): Vietnamese names have two or more syllables, and a lone capital
+    syllable ("Trung", "Chỉ") opens a title-cased phrase."""
+    return len(word) > 2 and not has_diacritics(word) and not is_vietnamese_syllable(word)
+
+
+def _is_day_month(span: str) -> bool:
+    parts = re.findall(r"\d+", span)
+    return len(parts) != 2 or (1 <= int(parts[0]) <= 31 and 1 <= int(parts[1]) <= 12)
+
+
+def candidates(kind: str, text: str) -> list[Candidate]:
+    """Spans of `text` that have the form of an answer of this kind."""
+    if kind == "number":
+        spans = [(m.start(), m.end()) for m in _NUMBER.finditer(text)]
+        dates = [(m.start(), m.end()) for m in _DATE.finditer(text)
+                 if _is_day_month(m.group(0)) and re.search(r"\d{4}|/", m.group(0))]
+        spans = [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in dates)]
+        return [Candidate(a, b, False) for a, b in spans]
+    if kind == "date":
+        return [Candidate(m.start(), m.end(), bool(re.search(r"\d{4}|ngày|tháng", m.group(0), re.I)))
+                for m in _DATE.finditer(text) if _is_day_month(m.group(0))]
+    if kind == "document":
+        out = [Candidate(m.start(), m.end(), True) for m in DOC_NUMBER.finditer(text)]
+        return out or [Candidate(a, b, bool(_DOC_KIND.search(text[:a] + " "))) for a, b in name_runs(text)]
+    runs = name_runs(text)
+    if kind == "person":
+        return [Candidate(a, b, bool(_PERSON_CUE.search(text[max(0, a - 12):a]))) for a, b in runs
+                if not _ORG_HEAD.match(text[a:b])]
+    if kind == "place":
+        return [Candidate(a, b, bool(_PLACE_CUE.search(text[max(0, a - 12):a]))) for a, b in runs]
+    if kind == "organisation":
+        return [Candidate(a, b, bool(_ORG_HEAD.match(text[a:b]))) for a, b in runs]
+    return []
+
+
+def choose(kind: str, text: str, question_terms: set[str]) -> tuple[int, int] | None:
+    """The best (start, end) of a span of `kind` in `text`, or None."""
+    cands = [c for c in candidates(kind, text)
+             if _new_share(text[c.start:c.end], question_terms) > 0.5]
+    if not cands:
+        return None
+    shared = [m.start() for m in _WORD.finditer(text) if fold(m.group(0)) in question_terms]
+
+    def cost(c: Candidate) -> tuple[float, int]:
+        near = min((min(abs(c.start - p), abs(p - c.end)) for p in shared), default=0) / 40.0
+        return near - (1.0 if c.cue else 0.0), c.start
+
+    best = min(cands, key=cost)
+    return best.start, best.end
+
+
+def _new_share(span: str, question_terms: set[str]) -> float:
+    """Share of the span's words the question does not already have."""
+    words = [fold(w) for w in _WORD.findall(span)]
+    return sum(w not in question_terms for w in words) / len(words) if words else 0.0

@@ -1,0 +1,245 @@
+"""Fit the answer weights (qa/answer/weights.json) on one half of the visible QA data; report on the other.
+
+Data: eval/xquad_vi (Vietnamese questions) and eval/xquad_en_vi (the same questions in English) over
+the same 240 Vietnamese passages, CC BY-SA 4.0. The passages are split by their Wikipedia article
+(title) into a fitting half A and a report half B, so no article is seen by both. In each half
+every other passage is indexed and the questions about all of its passages are asked: those about
+an indexed passage are answerable, the others are the negatives users meet (same topic, not in
+the index).
+
+On A:
+1. sentence selection: every candidate sentence of the top passages gets its features, the e5
+   similarity included; a listwise (softmax) linear model is fitted with and without the dense
+   feature ("full" ranks the embedded few, "cheap" picks them);
+2. the "not found" gate: every question is asked with the new sentence weights and the gate's
+   features are observed; a logistic regression predicts a correct (strict-hit) answer, and the
+   threshold is the lowest that keeps wrong answers within --max-wrong of those given.
+On B: the same protocol with the fitted weights, and a trade-off table of thresholds.
+
+    python scripts/fit_answers.py                 # fit, write qa/answer/weights.json, print the report
+    python scripts/fit_answers.py --limit 40 --out /tmp/w.json   # a small run (the test does this)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa.answer import assemble  # noqa: E402
+from qa.answer import select  # noqa: E402
+from qa.config import Settings  # noqa: E402
+from qa.embed import load_embedder  # noqa: E402
+from qa.evaluate import Case, corpus_articles, judge  # noqa: E402
+from qa.pipeline import Assistant, add_articles, open_writer  # noqa: E402
+
+GROUPS = {"vi": ROOT / "eval" / "xquad_vi", "en": ROOT / "eval" / "xquad_en_vi"}
+
+
+def split_of(title: str) -> str:
+    """A or B, by a hash of the article title (stable across machines and runs)."""
+    return "AB"[hashlib.sha256(title.encode()).digest()[0] % 2]
+
+
+def load(limit: int | None):
+    """Passages by split, and per split the (case, group) list with each case's answerability."""
+    articles, _ = corpus_articles(GROUPS["vi"])
+    by_split: dict[str, list] = {"A": [], "B": []}
+    for art in articles:
+        by_split[split_of(art.meta.title)].append(art)
+    indexed = {s: {a.id for a in arts[::2]} for s, arts in by_split.items()}
+    split_of_article = {a.id: s for s, arts in by_split.items() for a in arts}
+    cases: dict[str, list[tuple[Case, str]]] = {"A": [], "B": []}
+    for group, folder in GROUPS.items():
+        _, qs = corpus_articles(folder)
+        for c in qs:
+            s = split_of_article[c.gold_ids[0]]
+            cases[s].append((replace(c, lang=group, answerable=c.gold_ids[0] in indexed[s]), group))
+    rng = np.random.default_rng(0)
+    for s in cases:
+        if limit and len(cases[s]) > limit:
+            pick = sorted(rng.choice(len(cases[s]), size=limit, replace=False))
+            cases[s] = [cases[s][i] for i in pick]
+    return by_split, indexed, cases
+
+
+def build_index(folder: str, articles, embedder, settings: Settings) -> Settings:
+    s = replace(settings, index_dir=folder)
+    with open_writer(s, embedder, rebuild=True) as writer:
+        add_articles(writer, articles, embedder, s)
+        writer.commit()
+    return s
+
+
+def sentence_data(assistant: Assistant, cases) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    """Per group, for each answerable question whose candidates hold the answer: (features, labels)."""
+    out: dict[str, list] = {"vi": [], "en": []}
+    for case, group in cases:
+        if not case.answerable:
+            continue
+        a = assistant.prepare(case.question, 10)
+        p = assemble.prepare(a.resolved, a.query.english, a.terms, a.hits, a.articles, a.k)
+        if not p.candidates:
+            continue
+        sims = a.rescore([c.text for c in p.candidates])
+        at = select.FEATURES.index("dense")
+        feats = np.array([c.features for c in p.candidates], dtype=np.float64)
+        feats[:, at] = sims - sims.max()
+        labels = np.array([any(ans in c.text for ans in case.answers) for c in p.candidates], dtype=bool)
+        if labels.any():
+            out[group].append((feats, labels))
+    return out
+
+
+def fit_listwise(data, mask: np.ndarray, l2: float = 1e-2) -> np.ndarray:
+    """Weights maximising the softmax probability of the sentences that hold the answer, fitted on
+    standardised features (so the L2 penalty treats every feature alike) and returned for raw ones."""
+    from scipy.optimize import minimize
+
+    scale = np.concatenate([x for x, _ in data]).std(axis=0) if data else np.ones(len(mask))
+    scale[scale == 0] = 1.0
+    data = [(x / scale, y) for x, y in data]
+
+    def loss(w):
+        total, grad = 0.0, np.zeros_like(w)
+        for x, y in data:
+            x = x * mask
+            z = x @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            zp = z[y]
+            q = np.exp(zp - zp.max())
+            q /= q.sum()
+            total += (np.log(np.exp(z - z.max()).sum()) + z.max()) - (np.log(np.exp(zp - zp.max()).sum()) + zp.max())
+            grad += p @ x - q @ x[y]
+        n = max(len(data), 1)
+        return total / n + l2 * w @ w, grad / n + 2 * l2 * w
+
+    w0 = np.zeros(len(select.FEATURES))
+    w0[select.FEATURES.index("overlap")] = 1.0
+    return minimize(loss, w0, jac=True, method="L-BFGS-B").x * mask / scale
+
+
+def ask_all(assistant: Assistant, cases):
+    """Each case asked with the gate open: (case, group, result, gate features or None)."""
+    rows = []
+    for case, group in cases:
+        seen = []
+        t0 = time.perf_counter()
+        answer = assistant.ask(case.question, 10, observe=seen.append)
+        result = judge(case, answer)
+        result.seconds = time.perf_counter() - t0
+        rows.append((case, group, result, seen[0].features if seen else None))
+    return rows
+
+
+def fit_gate(rows, group: str, max_wrong: float) -> dict:
+    """Logistic regression of a correct answer on the gate features; the threshold for max_wrong."""
+    from sklearn.linear_model import LogisticRegression
+
+    xs = [(f, bool(r.answer_hit) and c.answerable) for c, g, r, f in rows if g == group and f is not None]
+    x = np.array([f[:-1] for f, _ in xs])
+    y = np.array([ok for _, ok in xs])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
+    coef = model.coef_[0] / scale  # back to raw features
+    weights = [*map(float, coef), float(model.intercept_[0] - coef @ mean)]
+    probs = model.predict_proba((x - mean) / scale)[:, 1]
+    threshold = 1.0
+    for t in sorted(set(np.round(probs, 4)), reverse=True):
+        answered = probs >= t
+        if answered.sum() and (~y[answered]).mean() > max_wrong:
+            break
+        threshold = float(t)
+    return {"weights": weights, "threshold": threshold}
+
+
+def gate_probability(gate: dict, feats) -> float:
+    z = float(np.dot(gate["weights"], feats))
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def report(rows, gate: dict, groups=("vi", "en"), thresholds=None) -> list[str]:
+    """Per group: answer-hit (answerable), answered, wrong among answered, refused, at the fitted
+    threshold and, with `thresholds`, at each of those."""
+    lines = ["| group | threshold | answerable | unanswerable | answered (of answerable) | answer-hit (of answerable) "
+             "| wrong of answered | refused (of unanswerable) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for group in groups:
+        mine = [r for r in rows if r[1] == group]
+        for t in thresholds or [gate[group]["threshold"]]:
+            pos = [r for r in mine if r[0].answerable]
+            neg = [r for r in mine if not r[0].answerable]
+
+            def given(r):
+                return r[3] is not None and gate_probability(gate[group], r[3]) >= t
+
+            answered_pos = [r for r in pos if given(r)]
+            hits = [r for r in answered_pos if r[2].answer_hit]
+            answered_neg = [r for r in neg if given(r)]
+            answered = len(answered_pos) + len(answered_neg)
+            wrong = len(answered_pos) - len(hits) + len(answered_neg)
+            lines.append(f"| {group} | {t:.2f} | {len(pos)} | {len(neg)} | {100 * len(answered_pos) / max(len(pos), 1):.1f} "
+                         f"| {100 * len(hits) / max(len(pos), 1):.1f} | {100 * wrong / max(answered, 1):.1f} "
+                         f"| {100 * (len(neg) - len(answered_neg)) / max(len(neg), 1):.1f} |")
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=select.WEIGHTS_FILE)
+    ap.add_argument("--limit", type=int, default=None, help="questions per split (a quick run)")
+    ap.add_argument("--max-wrong", type=float, default=0.12, help="wrong answers allowed among those given, on A")
+    args = ap.parse_args()
+    settings = Settings.from_env()
+    embedder = load_embedder(settings)
+    by_split, _, cases = load(args.limit)
+    fitted: dict = {"features": list(select.FEATURES), "sentence": {}, "gate": {}}
+    with tempfile.TemporaryDirectory(prefix="qa-fit-") as tmp:
+        indexes = {s: build_index(f"{tmp}/{s}", arts[::2], embedder, settings) for s, arts in by_split.items()}
+        open_gate = {"min_confidence": 0.0, "answer_weights": str(args.out)}
+        fit_assistant = Assistant(replace(indexes["A"], **open_gate), embedder)
+        t0 = time.perf_counter()
+        data = sentence_data(fit_assistant, cases["A"])
+        cheap_mask = np.ones(len(select.FEATURES))
+        cheap_mask[select.FEATURES.index("dense")] = 0.0
+        for group in ("vi", "en"):
+            fitted["sentence"][group] = {"cheap": fit_listwise(data[group], cheap_mask).round(4).tolist(),
+                                         "full": fit_listwise(data[group], np.ones(len(select.FEATURES))).round(4).tolist()}
+        print(f"sentence weights fitted on {sum(map(len, data.values()))} questions in {time.perf_counter() - t0:.0f} s")
+        current = json.loads(select.WEIGHTS_FILE.read_text(encoding="utf-8"))  # the gate until it is refitted
+        fitted["gate"] = {"features": list(assemble.GATE_FEATURES), **{g: current["gate"][g] for g in ("vi", "en")}}
+        _write(args.out, fitted)
+        rows_a = ask_all(fit_assistant, cases["A"])
+        for group in ("vi", "en"):
+            fitted["gate"][group] = fit_gate(rows_a, group, args.max_wrong)
+        fitted["fitted"] = {"on": "split A of eval/xquad_vi + eval/xquad_en_vi (half of its passages indexed)",
+                            "questions": {"A": len(cases["A"]), "B": len(cases["B"])}, "max_wrong": args.max_wrong}
+        _write(args.out, fitted)
+        rows_b = ask_all(Assistant(replace(indexes["B"], **open_gate), embedder), cases["B"])
+    print("\n## Fitted on A (half of its passages indexed)\n")
+    print("\n".join(report(rows_a, fitted["gate"])))
+    print("\n## Reported on B (half of its passages indexed)\n")
+    print("\n".join(report(rows_b, fitted["gate"])))
+    print("\n## Trade-off on B (share answered vs share wrong among answers)\n")
+    print("\n".join(report(rows_b, fitted["gate"], thresholds=[0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])))
+    print(f"\nweights written to {args.out}")
+
+
+def _write(path: Path, fitted: dict) -> None:
+    path.write_text(json.dumps(fitted, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    select.load_weights.cache_clear()  # the product reads the file anew
+
+
+if __name__ == "__main__":
+    main()
