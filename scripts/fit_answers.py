@@ -13,7 +13,7 @@ On A:
    feature ("full" ranks the embedded few, "cheap" picks them);
 2. the "not found" gate: every question is asked with the new sentence weights and the gate's
    features are observed; a logistic regression predicts a correct (strict-hit) answer, and the
-   threshold is the lowest that keeps wrong answers within --max-wrong of those given.
+   threshold is the lowest that still refuses --min-refused of the unanswerable questions.
 On B: the same protocol with the fitted weights, and a trade-off table of thresholds.
 
     python scripts/fit_answers.py                 # fit, write qa/answer/weights.json, print the report
@@ -130,6 +130,36 @@ def fit_listwise(data, mask: np.ndarray, l2: float = 1e-2) -> np.ndarray:
     return minimize(loss, w0, jac=True, method="L-BFGS-B").x * mask / scale
 
 
+def fit_pair_margin(assistant: Assistant, cases, sentence: dict, max_pairs: float) -> dict[str, float]:
+    """Per group, the largest margin (from a grid) at which at most `max_pairs` of the answers quote
+    two adjacent sentences instead of one; reports the strict hit at each margin."""
+    grid = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+    seen: dict[str, list] = {"vi": [], "en": []}
+    for case, group in cases:
+        if not case.answerable:
+            continue
+        a = assistant.prepare(case.question, 10)
+        p = assemble.prepare(a.resolved, a.query.english, a.terms, a.hits, a.articles, a.k)
+        ranked = select.rank(p.candidates, {k: np.asarray(v) for k, v in sentence[group].items()}, group, a.rescore)
+        if ranked:
+            seen[group].append((ranked, case.answers))
+    chosen = {}
+    for group, rows in seen.items():
+        chosen[group] = 0.0
+        for m in grid:
+            pairs = hit = 0
+            for ranked, answers in rows:
+                quoted = [ranked[0], *assemble.neighbour(ranked, m)]
+                pairs += len(quoted) > 1
+                hit += any(ans in c.text for c in quoted for ans in answers)
+            share = pairs / max(len(rows), 1)
+            print(f"pair margin {group} {m:.2f}: two-sentence answers {100 * share:.1f} %, "
+                  f"strict hit {100 * hit / max(len(rows), 1):.1f} % of {len(rows)}")
+            if share <= max_pairs:
+                chosen[group] = m
+    return chosen
+
+
 def ask_all(assistant: Assistant, cases):
     """Each case asked with the gate open: (case, group, result, gate features or None)."""
     rows = []
@@ -143,8 +173,9 @@ def ask_all(assistant: Assistant, cases):
     return rows
 
 
-def fit_gate(rows, group: str, max_wrong: float) -> dict:
-    """Logistic regression of a correct answer on the gate features; the threshold for max_wrong."""
+def fit_gate(rows, group: str, min_refused: float) -> dict:
+    """Logistic regression of a correct answer on the gate features; the threshold is the lowest at
+    which `min_refused` of the unanswerable questions are refused."""
     from sklearn.linear_model import LogisticRegression
 
     xs = [(f, bool(r.answer_hit) and c.answerable) for c, g, r, f in rows if g == group and f is not None]
@@ -155,14 +186,12 @@ def fit_gate(rows, group: str, max_wrong: float) -> dict:
     model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
     coef = model.coef_[0] / scale  # back to raw features
     weights = [*map(float, coef), float(model.intercept_[0] - coef @ mean)]
-    probs = model.predict_proba((x - mean) / scale)[:, 1]
-    threshold = 1.0
-    for t in sorted(set(np.round(probs, 4)), reverse=True):
-        answered = probs >= t
-        if answered.sum() and (~y[answered]).mean() > max_wrong:
-            break
-        threshold = float(t)
-    return {"weights": weights, "threshold": threshold}
+    gate = {"weights": weights, "threshold": 1.0}
+    negatives = [f for c, g, _, f in rows if g == group and not c.answerable]
+    probs = sorted(gate_probability(gate, f) for f in negatives if f is not None)
+    allowed = int(len(negatives) * (1 - min_refused))  # unanswerable questions that may get an answer
+    gate["threshold"] = round(float(probs[-allowed - 1]) + 1e-4, 4) if len(probs) > allowed else 0.0
+    return gate
 
 
 def gate_probability(gate: dict, feats) -> float:
@@ -199,7 +228,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=select.WEIGHTS_FILE)
     ap.add_argument("--limit", type=int, default=None, help="questions per split (a quick run)")
-    ap.add_argument("--max-wrong", type=float, default=0.12, help="wrong answers allowed among those given, on A")
+    ap.add_argument("--min-refused", type=float, default=0.9, help="share of A's unanswerable questions to refuse")
+    ap.add_argument("--max-pairs", type=float, default=0.25, help="share of answers that may quote two sentences")
     args = ap.parse_args()
     settings = Settings.from_env()
     embedder = load_embedder(settings)
@@ -217,14 +247,17 @@ def main() -> None:
             fitted["sentence"][group] = {"cheap": fit_listwise(data[group], cheap_mask).round(4).tolist(),
                                          "full": fit_listwise(data[group], np.ones(len(select.FEATURES))).round(4).tolist()}
         print(f"sentence weights fitted on {sum(map(len, data.values()))} questions in {time.perf_counter() - t0:.0f} s")
+        for group, m in fit_pair_margin(fit_assistant, cases["A"], fitted["sentence"], args.max_pairs).items():
+            fitted["sentence"][group]["pair_margin"] = m
         current = json.loads(select.WEIGHTS_FILE.read_text(encoding="utf-8"))  # the gate until it is refitted
         fitted["gate"] = {"features": list(assemble.GATE_FEATURES), **{g: current["gate"][g] for g in ("vi", "en")}}
         _write(args.out, fitted)
         rows_a = ask_all(fit_assistant, cases["A"])
         for group in ("vi", "en"):
-            fitted["gate"][group] = fit_gate(rows_a, group, args.max_wrong)
+            fitted["gate"][group] = fit_gate(rows_a, group, args.min_refused)
         fitted["fitted"] = {"on": "split A of eval/xquad_vi + eval/xquad_en_vi (half of its passages indexed)",
-                            "questions": {"A": len(cases["A"]), "B": len(cases["B"])}, "max_wrong": args.max_wrong}
+                            "questions": {"A": len(cases["A"]), "B": len(cases["B"])}, "min_refused": args.min_refused,
+                            "max_pairs": args.max_pairs}
         _write(args.out, fitted)
         rows_b = ask_all(Assistant(replace(indexes["B"], **open_gate), embedder), cases["B"])
     print("\n## Fitted on A (half of its passages indexed)\n")

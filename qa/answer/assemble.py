@@ -58,6 +58,12 @@ def relevance(qt: select.QuestionTerms, hits: list[Hit], articles: dict[str, Art
     return best
 
 
+def _near(c: select.Scored, before: int = 250) -> str:
+    """The sentence with what comes just before it in its passage."""
+    a = max(c.start - before, c.citation.start) - c.citation.start
+    return c.citation.text[a:c.end - c.citation.start]
+
+
 def _missing(qt: select.QuestionTerms, best: select.Scored, articles: dict[str, Article],
              unseen_idf: float) -> tuple[float, float]:
     """Share (IDF-weighted) of the question's words no article uses, and the rarest question word
@@ -146,8 +152,12 @@ def compose(
         text = entities.not_found_sentence(named) if named and hits else NOT_FOUND
         return Answer(question, text, (), False, related=related, answer_type=kind)
     ranked = select.rank(p.candidates, weights["sentence"][group], group, rescore)
+    years = tuple(e for e in named if e.kind == "year")
+    if years:  # a year must stand by the answer, not elsewhere in the passage ("giai đoạn 2015-2020")
+        ranked = [c for c in ranked if not entities.missing(years, articles[c.citation.article_id], _near(c), False)]
     if not ranked:
-        return Answer(question, NOT_FOUND, (), False, related=related, answer_type=kind)
+        text = entities.not_found_sentence(named) if named else NOT_FOUND
+        return Answer(question, text, (), False, related=related, answer_type=kind)
     best = ranked[0]
     at = {name: i for i, name in enumerate(select.FEATURES)}
     top_cosine = max((h.cosine for h in qualified[:1] if h.cosine is not None), default=0.0)
@@ -166,8 +176,23 @@ def compose(
         return Answer(question, text, (), False, related=related, answer_type=kind, confidence=probability)
     article = articles[best.citation.article_id]
     short = short_answer(kind, best, article, qt)
-    quote = Quote(best.citation.n, best.citation.article_id, best.start, best.end, best.text)
+    quoted = sorted([best, *neighbour(ranked, float(weights["sentence"][group].get("pair_margin", 0.0)))],
+                    key=lambda c: c.start)
+    quotes = tuple(Quote(c.citation.n, c.citation.article_id, c.start, c.end, c.text) for c in quoted)
     lead = f"{short.text} — " if short else ""
-    text = f"{lead}{best.text} [{best.citation.n}]"
-    return Answer(question, text, tuple(citations), True, (quote,), short, (), answer_type=kind,
+    text = f"{lead}{' '.join(c.text for c in quoted)} [{best.citation.n}]"
+    return Answer(question, text, tuple(citations), True, quotes, short, (), answer_type=kind,
                   confidence=probability)
+
+
+def neighbour(ranked: list[select.Scored], margin: float) -> list[select.Scored]:
+    """The runner-up sentence when it stands right next to the best one in the same passage and
+    scores within `margin` of it (fitted): the quote then spans both, instead of guessing between them."""
+    if len(ranked) < 2:
+        return []
+    best, second = ranked[0], ranked[1]
+    text = best.citation.text
+    gap = text[min(best.end, second.end) - best.citation.start:max(best.start, second.start) - best.citation.start]
+    if second.citation.n == best.citation.n and best.score - second.score <= margin and not gap.strip():
+        return [second]
+    return []

@@ -104,11 +104,13 @@ def _contains(haystack: str, key: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(key)}(?!\w)", haystack) is not None
 
 
-def missing(entities: tuple[Entity, ...], article: Article, passage: str) -> list[Entity]:
-    """The entities that the passage (with its article's title, provinces, people and year) does not name."""
+def missing(entities: tuple[Entity, ...], article: Article, passage: str, with_meta: bool = True) -> list[Entity]:
+    """The entities that the passage (with its article's title, provinces, people and year, unless
+    `with_meta` is false) does not name."""
     meta = article.meta
     year = (meta.date or "")[:4]
-    haystack = fold(" \n ".join((passage, meta.title, " ; ".join(meta.provinces), " ; ".join(meta.people), year)))
+    parts = (passage, meta.title, " ; ".join(meta.provinces), " ; ".join(meta.people), year) if with_meta else (passage,)
+    haystack = fold(" \n ".join(parts))
     return [e for e in entities if not any(_contains(haystack, k) for k in e.keys)]
 
 

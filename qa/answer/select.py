@@ -115,8 +115,8 @@ def load_weights(path: Path = WEIGHTS_FILE) -> dict:
     raw = json.loads(path.read_text(encoding="utf-8"))
     if tuple(raw["features"]) != FEATURES:
         raise ValueError(f"{path} was fitted for other features; rerun scripts/fit_answers.py")
-    sentence = {g: {name: np.asarray(w, dtype=np.float64) for name, w in ws.items()}
-                for g, ws in raw["sentence"].items()}
+    sentence = {g: {name: np.asarray(w, dtype=np.float64) if isinstance(w, list) else float(w)
+                    for name, w in ws.items()} for g, ws in raw["sentence"].items()}
     return {"sentence": sentence, "gate": raw["gate"], "fitted": raw.get("fitted", {})}
 
 
