@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .answer import compose
-from .chunk import chunk_article
+from .chunk import chunk_article, library_versions
 from .config import Settings
 from .embed import Embedder, load_embedder
 from .errors import IndexMissing, InputError
@@ -52,7 +52,8 @@ def chunk_tokens(article: Article, chunks: list[Chunk]) -> list[list[str]]:
 
 
 def _chunking(settings: Settings) -> dict:
-    return {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "splitter": "recursive-vi/1"}
+    return {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "splitter": "recursive-vi/1",
+            "libraries": library_versions()}
 
 
 def _chunked(article: Article, settings: Settings, watch: Stopwatch) -> tuple[list[Chunk], list[list[str]]]:
