@@ -1,4 +1,4 @@
-"""Retrieval variants side by side on the shared eval sets: lexical only, dense only, and fusions.
+"""Retrieval variants side by side on the eval sets in eval/: lexical only, dense only, and fusions.
 
     python benchmarks/retrieval.py [--xquad-limit N]
 
