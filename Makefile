@@ -14,7 +14,7 @@ bench:
 	.venv/bin/python benchmarks/embedders.py --quick
 
 eval:
-	.venv/bin/qa eval ../shared/eval/seed_questions.jsonl ../shared/eval/xquad_vi
+	.venv/bin/qa eval eval/seed_questions.jsonl eval/xquad_vi
 
 lint:
 	.venv/bin/ruff check qa tests benchmarks app.py

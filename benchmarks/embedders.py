@@ -36,7 +36,7 @@ from benchmarks.machine import machine  # noqa: E402
 from qa import convert  # noqa: E402
 from qa.config import Settings  # noqa: E402
 
-EVAL = Path(os.environ.get("QA_EVAL_DIR", "/work/shared/eval/xquad_vi"))
+EVAL = Path(os.environ.get("QA_EVAL_DIR", ROOT / "eval" / "xquad_vi"))
 BATCH_SIZES = (1, 4, 8, 16)
 
 

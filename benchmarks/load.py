@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.machine import machine  # noqa: E402
 
 QUESTIONS = [json.loads(line)["question"]
-             for line in (ROOT.parent / "shared/eval/seed_questions.jsonl").read_text(encoding="utf-8").splitlines()]
+             for line in (ROOT / "eval" / "seed_questions.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
 def rss_mb(pid: int) -> float:

@@ -50,9 +50,8 @@ from qa.records import Article, Chunk, Metadata  # noqa: E402
 from qa.retrieve import Query  # noqa: E402
 from qa.text import normalize  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
-QUESTIONS = SHARED / "eval" / "seed_questions.jsonl"
-XQUAD = SHARED / "eval" / "xquad_vi" / "passages.jsonl"
+QUESTIONS = ROOT / "eval" / "seed_questions.jsonl"
+XQUAD = ROOT / "eval" / "xquad_vi" / "passages.jsonl"
 CHUNKS_PER_ARTICLE = 8
 STAGES = ("clean", "chunk", "terms", "embed", "store", "faiss", "lexical")
 

@@ -1,4 +1,4 @@
-"""Retrieval variants side by side on the shared eval sets: lexical only, dense only, and fusions.
+"""Retrieval variants side by side on the eval sets in eval/: lexical only, dense only, and fusions.
 
     python benchmarks/retrieval.py [--xquad-limit N]
 
@@ -29,7 +29,7 @@ from qa.evaluate import corpus_articles, gold_rank, seed_cases  # noqa: E402
 from qa.retrieve import Query, Retriever, rrf, score_fusion  # noqa: E402
 from qa.store import IndexReader  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "eval"
+EVAL = ROOT / "eval"  # in the repository (../shared/eval is only an extra source)
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         seeds = replace(settings, index_dir=f"{tmp}/seeds")
         pipeline.ingest([ROOT / "seeds"], seeds, embedder=embedder)
-        datasets["seed_questions"] = collect(seeds, embedder, seed_cases(SHARED / "seed_questions.jsonl"))
+        datasets["seed_questions"] = collect(seeds, embedder, seed_cases(EVAL / "seed_questions.jsonl"))
         xq = replace(settings, index_dir=f"{tmp}/xquad")
-        articles, cases = corpus_articles(SHARED / "xquad_vi")
+        articles, cases = corpus_articles(EVAL / "xquad_vi")
         with pipeline.open_writer(xq, embedder, rebuild=True) as writer:
             pipeline.add_articles(writer, articles, embedder, xq)
             writer.commit()

@@ -47,7 +47,7 @@ def real_centres() -> np.ndarray:
     from qa.config import Settings
     from qa.embed import load_embedder
 
-    texts = [json.loads(x)["text"] for x in (ROOT.parent / "shared/eval/xquad_vi/passages.jsonl").read_text(
+    texts = [json.loads(x)["text"] for x in (ROOT / "eval" / "xquad_vi" / "passages.jsonl").read_text(
         encoding="utf-8").splitlines()]
     return load_embedder(Settings.from_env()).embed_passages(texts)
 

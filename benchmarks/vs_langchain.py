@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-XQUAD = ROOT.parent / "shared" / "eval" / "xquad_vi"
+XQUAD = ROOT / "eval" / "xquad_vi"
 WARM_UP = 8  # passages each side ingests into a throwaway index first: the clock times steady-state ingest
 
 

@@ -10,6 +10,24 @@ from .records import Article, Chunk
 SEPARATORS = ["\n\n", "\n", r"(?<=[.!?…])\s+", r"(?<=[;:])\s+", r"(?<=,)\s+", r"\s+", ""]
 
 
+# The libraries whose versions decide an article's text (HTML extraction, encoding detection) and its
+# chunks: an index records them, so an upgrade of one is a rebuild, not silently different chunks and ids.
+TEXT_LIBRARIES = ("langchain-text-splitters", "trafilatura", "charset-normalizer")
+
+
+@lru_cache(maxsize=1)
+def library_versions() -> dict[str, str | None]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {}
+    for name in TEXT_LIBRARIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
 @lru_cache(maxsize=8)
 def _splitter(size: int, overlap: int):
     from langchain_text_splitters import RecursiveCharacterTextSplitter

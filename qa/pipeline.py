@@ -17,7 +17,7 @@ import numpy as np
 
 from .answer import Decision, compose, resolve
 from .answer.select import WEIGHTS_FILE, QuestionTerms, load_weights, question_terms
-from .chunk import chunk_article
+from .chunk import chunk_article, library_versions
 from .config import Settings
 from .embed import Embedder, load_embedder
 from .errors import IndexMissing, InputError
@@ -54,7 +54,8 @@ def chunk_tokens(article: Article, chunks: list[Chunk]) -> list[list[str]]:
 
 
 def _chunking(settings: Settings) -> dict:
-    return {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "splitter": "recursive-vi/1"}
+    return {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "splitter": "recursive-vi/1",
+            "libraries": library_versions()}
 
 
 def _chunked(article: Article, settings: Settings, watch: Stopwatch) -> tuple[list[Chunk], list[list[str]]]:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up (with test tools and Debian's chromium for the browser tests) and run the test suite.
+# Set up (the lock includes the test tools; with Debian's chromium for the browser tests) and run the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null 2>&1; then
@@ -10,5 +10,5 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "warning: chromium is not installed; browser tests will be skipped" >&2
   fi
 fi
-EXTRAS=test bash scripts/setup.sh
+bash scripts/setup.sh
 exec .venv/bin/python -m pytest "$@"

@@ -12,8 +12,8 @@ from qa.config import Settings, pin_threads
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-SHARED = ROOT.parent / "shared"
-SEED_QUESTIONS = SHARED / "eval" / "seed_questions.jsonl"
+SEED_QUESTIONS = ROOT / "eval" / "seed_questions.jsonl"  # the project's own questions over seeds/ (eval/README.md)
+SHARED_EVAL = ROOT.parent / "shared" / "eval"  # extra evaluation data where a checkout has it (optional)
 
 for var in [v for v in os.environ if v.startswith("QA_") and v != "QA_MODEL_DIR"]:
     del os.environ[var]

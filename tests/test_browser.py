@@ -110,8 +110,9 @@ def test_hostile_article_uploaded_from_the_page_renders_as_text(server, page, tm
     hostile = tmp_path / "bài độc hại.txt"
     hostile.write_text(
         "Thông báo kiểm thử an ninh Quảng Trị\n\n"
-        'Tỉnh Quảng Trị công bố mã kiểm thử ZX-9931 <script>alert("xss-script")</script> '
-        'và ảnh <img src=x onerror=alert("xss-img")> cùng **chữ đậm** [liên kết](javascript:alert(3)) '
+        'Tỉnh Quảng Trị công bố mã kiểm thử ZX-9931 <script>window.pwned="script";alert("xss-script")</script> '
+        'và ảnh <img src=x onerror=window.pwned="img";alert("xss-img")> cùng **chữ đậm** '
+        '[liên kết](javascript:window.pwned="link";alert(3)) '
         "trong báo cáo ngày 12/5/2021 về cải cách hành chính tại địa phương.",
         encoding="utf-8",
     )
@@ -126,13 +127,13 @@ def test_hostile_article_uploaded_from_the_page_renders_as_text(server, page, tm
     wait_answer(page, "ZX-9931")
     cite = page.locator("#qa-citations .qa-cite").first
     cite.wait_for()
-    assert '<script>alert("xss-script")</script>' in cite.inner_text()
-    assert "onerror=alert" in cite.inner_text()
+    assert '<script>window.pwned="script";alert("xss-script")</script>' in cite.inner_text()
+    assert 'onerror=window.pwned="img"' in cite.inner_text()
     cite.locator("details.qa-article summary").click()
     page.wait_for_timeout(1000)
     assert page.dialogs == []  # nothing ran
     assert page.locator("#qa-citations script, #qa-citations img, #qa-chat img[src=x]").count() == 0
-    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.evaluate("typeof window.pwned") == "undefined"  # each payload would have set it
 
 
 def test_page_works_as_a_web_component_on_another_origin(seed_settings, page, tmp_path):

@@ -180,6 +180,64 @@ def test_build_metadata(model_dir):
     assert convert.is_built(model_dir)
     assert not convert.is_built(model_dir / "nope")
     assert not list(model_dir.parent.glob(f".{model_dir.name}.building-*"))  # no leftovers
+    # what the files were built with, and the hash of every built file
+    from importlib.metadata import version
+
+    assert set(meta["versions"]) == {"python", *convert.BUILD_LIBRARIES}
+    for lib in ("torch", "transformers", "onnx", "onnxruntime"):
+        assert meta["versions"][lib] == version(lib)
+    assert meta["int8"] == convert.INT8_OPTIONS and meta["int8"]["extra_options"]
+    assert set(meta["sha256"]) == set(meta["files"])
+    assert convert.verify(model_dir) == []
+
+
+def test_verify_notices_a_changed_file(model_dir, tmp_path):
+    copy = tmp_path / "e5"
+    shutil.copytree(model_dir, copy, symlinks=False, ignore=shutil.ignore_patterns("*.onnx", "*.safetensors"))
+    for big in ("onnx/model.onnx", "onnx/model_int8.onnx", "st/model.safetensors"):
+        (copy / big).symlink_to(model_dir / big)
+    assert convert.verify(copy) == []
+    tok = copy / "onnx" / "tokenizer.json"
+    tok.write_text(tok.read_text().replace('"<pad>"', '"<PAD>"', 1))
+    assert convert.verify(copy) == ["onnx/tokenizer.json"]
+
+
+@pytest.mark.slow
+def test_two_builds_give_the_same_files(model_dir, tmp_path):
+    """A second build on the same machine with the same locked versions: every file byte for byte."""
+    meta = convert.build(tmp_path / "again")
+    assert meta["sha256"] == json.loads((model_dir / "build.json").read_text())["sha256"]
+
+
+def test_model_identity_names_the_build_and_the_file(model_dir):
+    from dataclasses import replace
+
+    from qa.config import Settings
+    from qa.embed import load_embedder
+
+    settings = replace(Settings.from_env(), model_dir=str(model_dir))
+    int8, fp32 = (load_embedder(replace(settings, embedder=e)) for e in ("onnx-int8", "onnx"))
+    sha = json.loads((model_dir / "build.json").read_text())["sha256"]
+    assert int8.model_id.endswith("onnx/model_int8.onnx@sha256:" + sha["onnx/model_int8.onnx"][:16])
+    assert fp32.model_id.endswith("onnx/model.onnx@sha256:" + sha["onnx/model.onnx"][:16])
+    assert int8.model_id != fp32.model_id
+
+
+@pytest.mark.parametrize("file", ["model_int8.onnx", "model.onnx"])
+def test_embeddings_do_not_depend_on_the_batch(model_dir, file):
+    """A text's vector is the same alone and among others at ingest (int8: bit for bit, as it runs one text
+    at a time; fp32: to float rounding)."""
+    from qa.embed import OnnxEmbedder
+
+    emb = OnnxEmbedder(model_dir / "onnx" / file, model_dir / "onnx" / "tokenizer.json",
+                       threads=1, batch_size=32, backend=file)
+    texts = PASSAGES[:3] + ["Hà Nam", "Chỉ số PAR Index xếp thứ 60/63 tỉnh, thành phố tụt 17 bậc so với năm 2020."]
+    together = emb.embed_passages(texts)
+    alone = np.concatenate([emb.embed_passages([t]) for t in texts])
+    if "int8" in file:
+        assert np.array_equal(together, alone)
+    else:
+        assert np.abs(together - alone).max() < 1e-5
 
 
 def test_onnx_signature(model_dir):

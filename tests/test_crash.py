@@ -75,15 +75,57 @@ def test_sigkill_at_any_point_leaves_the_old_or_the_new_index(tmp_path):
     assert not leftovers
 
 
+def test_sigkill_during_the_commit_leaves_the_old_index(tmp_path):
+    """Kill the writer at several moments after the new generation's files start being written (its
+    lexical folder exists): every kill leaves the old index or the new one, whole, and at least one
+    lands before the manifest switch (inside the commit)."""
+    import json
+    import shutil
+
+    base = _articles(tmp_path / "base", 3, first=100)
+    more = _articles(tmp_path / "more", 12)
+    built = tmp_path / "built"
+    assert _ingest([base], built).wait(timeout=300) == 0
+    old_generation = json.loads((built / "manifest.json").read_text())["generation"]
+    old_state = _state(built)
+    landed = []
+    for attempt, after in enumerate((0.0, 0.005, 0.02, 0.05, 0.1, 0.0, 0.0)):
+        index = tmp_path / f"index-{attempt}"
+        shutil.copytree(built, index)
+        marker = index / f"lexical-{old_generation + 1}"  # made by commit(), before the manifest switch
+        proc = _ingest([base, more], index, start_new_session=True)
+        while proc.poll() is None and not marker.exists():
+            time.sleep(0.001)
+        time.sleep(after)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        generation = json.loads((index / "manifest.json").read_text())["generation"]
+        state = _state(index)  # raises if the parts disagree
+        if generation == old_generation:  # the kill landed inside the commit
+            assert marker.exists() and state == old_state
+            landed.append(after)
+        else:
+            assert state[0] == 15, (after, state)  # the commit had finished: the new index, whole
+        if len(landed) >= 2 and attempt >= 4:
+            break
+    assert landed, "no SIGKILL landed during a commit"
+
+
 def test_second_writer_waits_for_the_first(tmp_path):
     folder = _articles(tmp_path / "a", 6)
     index = tmp_path / "index"
     one = _ingest([folder], index)
-    time.sleep(1.0)
+    lock_held = index / "chunks-1.sqlite"  # made once the first writer holds the folder's lock
+    while one.poll() is None and not lock_held.exists():
+        time.sleep(0.01)
+    assert one.poll() is None, "the first ingest finished before the second could start"
     two = _ingest([SEEDS / "000_88f03a1fd3c72d70.txt"], index)
     assert one.wait(timeout=300) == 0
-    assert two.wait(timeout=300) == 0, two.stderr.read()
-    assert _state(index)[0] == 7
+    assert two.wait(timeout=300) == 0
+    err = two.stderr.read()
+    assert "Another process is writing" in err and "waiting" in err, err  # it found the lock held and waited
+    assert _state(index)[0] == 7  # and then added its article to the first one's six
 
 
 @pytest.mark.parametrize("damage", ["truncate-faiss", "bad-json", "missing-sqlite"])

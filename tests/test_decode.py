@@ -49,8 +49,17 @@ def refusal(path: Path) -> str:
     return message
 
 
-def test_supported_suffixes() -> None:
-    assert SUPPORTED_SUFFIXES == (".txt", ".md", ".html", ".htm")
+@pytest.mark.parametrize("suffix", [".txt", ".md", ".html", ".htm", ".TXT"])
+def test_supported_suffixes_are_read(tmp_path, suffix) -> None:
+    body = f"<html><body><article><p>{VI}</p></article></body></html>" if suffix in (".html", ".htm") else VI
+    text = read_text(write(tmp_path, "bai" + suffix, body.encode("utf-8")), LIMIT)
+    assert "tụt 17 bậc" in text and suffix.lower() in SUPPORTED_SUFFIXES
+
+
+@pytest.mark.parametrize("name", ["bai.pdf", "bai.docx", "bai.csv", "bai", "bai.txt.exe"])
+def test_other_suffixes_are_refused_whatever_the_content(tmp_path, name) -> None:
+    path = write(tmp_path, name, VI.encode("utf-8"))
+    assert "is not supported" in refusal(path)
 
 
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.name[:3])

@@ -67,9 +67,19 @@ def test_chunk_offsets_always_point_at_their_text(text, size):
     "{{7*7}} ${jndi:ldap://x} %s%s%n",
 ])
 def test_hostile_questions_get_answers_not_errors(assistant, question):
+    import re
+
+    db = assistant.reader().db
+    before = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("articles", "chunks", "files")]
     answer = assistant.ask(question)
     assert isinstance(answer.answer, str) and answer.answer
-    assert assistant.reader().manifest["counts"]["articles"] >= 5  # nothing was dropped
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", answer.answer)  # control characters never come back
+    assert "<script>" not in answer.answer and "{{7*7}}" not in answer.answer  # the question is not echoed
+    if "Hà Nam" in question:  # the words around the junk still find Hà Nam's article
+        assert answer.citations and any(c.province == "Hà Nam" for c in answer.citations)
+    db = assistant.reader().db
+    after = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("articles", "chunks", "files")]
+    assert after == before and after[0] == 5  # the SQL-looking text changed nothing in the store
 
 
 @pytest.mark.parametrize("question", ["", " \t\n ", "?!?!...", "\x00\x01\x02", "x" * 100_000])

@@ -10,7 +10,7 @@ import pytest
 from qa.lexical import LexicalIndex, LexicalUpdate
 from qa.text import fold, terms
 
-XQUAD = Path(__file__).resolve().parents[2] / "shared" / "eval" / "xquad_vi"
+XQUAD = Path(__file__).resolve().parents[1] / "eval" / "xquad_vi"
 
 
 @pytest.fixture(scope="module")

@@ -43,8 +43,18 @@ def test_round_trip_and_offsets(hash_settings, tmp_path):
         assert chunks
         for c in chunks.values():
             assert art.text[c.start : c.end] == c.text
-    # the same chunks come back after re-opening
-    assert _chunk_rows(hash_settings) == _chunk_rows(hash_settings)
+    # what was stored is what the chunker makes of each stored article, in order, and reads back the same
+    # through the reader's own lookups
+    from qa.chunk import chunk_article
+
+    rows = _chunk_rows(hash_settings)
+    expected = []
+    for art in sorted(reader.articles(), key=lambda a: min(reader.positions_of([a.id]).tolist())):
+        size, overlap = hash_settings.chunk_size, hash_settings.chunk_overlap
+        expected += [(art.id, c.ordinal, c.start, c.end, c.text) for c in chunk_article(art, size, overlap)]
+    assert [r[1:] for r in rows] == expected
+    by_pos = reader.chunks([r[0] for r in rows])
+    assert [(by_pos[r[0]].article_id, by_pos[r[0]].text) for r in rows] == [(r[1], r[5]) for r in rows]
 
 
 def test_incremental_ingest_adds_only_new_chunks(hash_settings, tmp_path):
@@ -230,3 +240,22 @@ def test_index_from_an_older_version_is_upgraded_by_any_ingest(hash_settings, tm
     assert len(report.unchanged) == 5 and report.manifest is not None
     after = IndexReader(hash_settings.index_path)
     assert np.allclose(after.lexical.scores("exact", ["chỉ_số", "par", "index"]), scores)
+
+
+def test_index_records_the_text_libraries_and_an_upgrade_needs_rebuild(hash_settings, tmp_path):
+    from importlib.metadata import version
+
+    folder = _copy_seeds(tmp_path, names={"000_88f03a1fd3c72d70.txt"})
+    pipeline.ingest([folder], hash_settings)
+    manifest_path = hash_settings.index_path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    libs = manifest["chunking"]["libraries"]
+    assert libs["langchain-text-splitters"] == version("langchain-text-splitters")
+    assert libs["trafilatura"] == version("trafilatura")
+    libs["langchain-text-splitters"] = "0.3.0"  # as if the index had been built before an upgrade of the splitter
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="--rebuild"):
+        pipeline.ingest([SEEDS / "001_02cd78e828767b57.txt"], hash_settings)
+    pipeline.ingest([folder], hash_settings, rebuild=True)
+    assert IndexReader(hash_settings.index_path).manifest["chunking"]["libraries"]["langchain-text-splitters"] == version(
+        "langchain-text-splitters")
