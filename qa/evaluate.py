@@ -178,7 +178,7 @@ def gold_rank(case: Case, passages) -> int:
 def judge(case: Case, answer: Answer) -> Result:
     """Rank of the gold passage; the strict answer-hit (the annotated answer inside the answer's own
     sentences or short answer, not in a citation's title or province); short-answer EM and F1."""
-    rank = gold_rank(case, answer.citations)
+    rank = gold_rank(case, answer.citations or answer.related)  # retrieval is judged on what was found either way
     quoted = "\n".join([s.text for s in answer.sentences] + ([answer.short_answer.text] if answer.short_answer else []))
     hit = em = f1 = None
     if case.answerable and case.answers:

@@ -12,9 +12,12 @@ On A:
    similarity included; a listwise (softmax) linear model is fitted with and without the dense
    feature ("full" ranks the embedded few, "cheap" picks them);
 2. the "not found" gate: every question is asked with the new sentence weights and the gate's
-   features are observed; a logistic regression predicts a correct (strict-hit) answer, and the
-   threshold is the lowest that still refuses --min-refused of the unanswerable questions.
-On B: the same protocol with the fitted weights, and a trade-off table of thresholds.
+   features are observed, with the project's own seed questions and unanswerable questions
+   (alternate lines; eval/seed_*.jsonl) weighing as much as the encyclopedia set; a logistic
+   regression predicts a correct (strict-hit) answer, and the threshold maximises correct answers
+   minus --wrong-cost × wrong ones.
+On B and the other half of the seed sets: the same protocol with the fitted weights, and a
+trade-off table of thresholds.
 
     python scripts/fit_answers.py                 # fit, write qa/answer/weights.json, print the report
     python scripts/fit_answers.py --limit 40 --out /tmp/w.json   # a small run (the test does this)
@@ -40,10 +43,22 @@ from qa.answer import assemble  # noqa: E402
 from qa.answer import select  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.embed import load_embedder  # noqa: E402
+from qa import evaluate, pipeline  # noqa: E402
 from qa.evaluate import Case, corpus_articles, judge  # noqa: E402
 from qa.pipeline import Assistant, add_articles, open_writer  # noqa: E402
 
 GROUPS = {"vi": ROOT / "eval" / "xquad_vi", "en": ROOT / "eval" / "xquad_en_vi"}
+SEEDS = ROOT / "seeds"
+SEED_SETS = (ROOT / "eval" / "seed_questions.jsonl", ROOT / "eval" / "seed_negatives.jsonl")
+
+
+def seed_cases() -> dict[str, list[tuple[Case, str]]]:
+    """The project's own seed questions and unanswerable questions, alternately into A and B."""
+    out: dict[str, list] = {"A": [], "B": []}
+    for path in SEED_SETS:
+        for i, case in enumerate(evaluate.seed_cases(path)):
+            out["AB"[i % 2]].append((case, "en" if case.lang == "en" else "vi"))
+    return out
 
 
 def split_of(title: str) -> str:
@@ -173,24 +188,26 @@ def ask_all(assistant: Assistant, cases):
     return rows
 
 
-def fit_gate(rows, group: str, min_refused: float) -> dict:
-    """Logistic regression of a correct answer on the gate features; the threshold is the lowest at
-    which `min_refused` of the unanswerable questions are refused."""
+def fit_gate(rows, group: str, wrong_cost: float) -> dict:
+    """Logistic regression of a correct answer on the gate features, the news seeds weighing as much
+    as the encyclopedia set; the threshold maximises correct answers minus `wrong_cost` × wrong ones."""
     from sklearn.linear_model import LogisticRegression
 
-    xs = [(f, bool(r.answer_hit) and c.answerable) for c, g, r, f in rows if g == group and f is not None]
-    x = np.array([f[:-1] for f, _ in xs])
-    y = np.array([ok for _, ok in xs])
+    xs = [(f, bool(r.answer_hit) and c.answerable, c.gold_file is not None) for c, g, r, f in rows
+          if g == group and f is not None]
+    x = np.array([f[:-1] for f, _, _ in xs])
+    y = np.array([ok for _, ok, _ in xs])
+    seed = np.array([s for _, _, s in xs])
+    weight = np.where(seed, (~seed).sum() / max(seed.sum(), 1), 1.0)
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
+    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y, sample_weight=weight)
     coef = model.coef_[0] / scale  # back to raw features
     weights = [*map(float, coef), float(model.intercept_[0] - coef @ mean)]
-    gate = {"weights": weights, "threshold": 1.0}
-    negatives = [f for c, g, _, f in rows if g == group and not c.answerable]
-    probs = sorted(gate_probability(gate, f) for f in negatives if f is not None)
-    allowed = int(len(negatives) * (1 - min_refused))  # unanswerable questions that may get an answer
-    gate["threshold"] = round(float(probs[-allowed - 1]) + 1e-4, 4) if len(probs) > allowed else 0.0
+    gate = {"weights": weights, "threshold": 0.5}
+    probs = np.array([gate_probability(gate, f) for f, _, _ in xs])
+    gain = [(float((weight * (probs >= t) * np.where(y, 1.0, -wrong_cost)).sum()), -t) for t in np.arange(0, 1, 0.01)]
+    gate["threshold"] = round(-max(gain)[1], 2)
     return gate
 
 
@@ -228,7 +245,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=select.WEIGHTS_FILE)
     ap.add_argument("--limit", type=int, default=None, help="questions per split (a quick run)")
-    ap.add_argument("--min-refused", type=float, default=0.9, help="share of A's unanswerable questions to refuse")
+    ap.add_argument("--wrong-cost", type=float, default=2.0, help="a wrong answer costs this many refusals")
     ap.add_argument("--max-pairs", type=float, default=0.25, help="share of answers that may quote two sentences")
     args = ap.parse_args()
     settings = Settings.from_env()
@@ -253,10 +270,14 @@ def main() -> None:
         fitted["gate"] = {"features": list(assemble.GATE_FEATURES), **{g: current["gate"][g] for g in ("vi", "en")}}
         _write(args.out, fitted)
         rows_a = ask_all(fit_assistant, cases["A"])
+        seeds = replace(settings, index_dir=f"{tmp}/seeds", **open_gate)
+        pipeline.ingest([SEEDS], seeds, embedder=embedder)
+        seed_assistant = Assistant(seeds, embedder)
+        seed_rows = {s: ask_all(seed_assistant, c) for s, c in seed_cases().items()}
         for group in ("vi", "en"):
-            fitted["gate"][group] = fit_gate(rows_a, group, args.min_refused)
+            fitted["gate"][group] = fit_gate(rows_a + seed_rows["A"], group, args.wrong_cost)
         fitted["fitted"] = {"on": "split A of eval/xquad_vi + eval/xquad_en_vi (half of its passages indexed)",
-                            "questions": {"A": len(cases["A"]), "B": len(cases["B"])}, "min_refused": args.min_refused,
+                            "questions": {"A": len(cases["A"]), "B": len(cases["B"])}, "wrong_cost": args.wrong_cost,
                             "max_pairs": args.max_pairs}
         _write(args.out, fitted)
         rows_b = ask_all(Assistant(replace(indexes["B"], **open_gate), embedder), cases["B"])
@@ -264,6 +285,8 @@ def main() -> None:
     print("\n".join(report(rows_a, fitted["gate"])))
     print("\n## Reported on B (half of its passages indexed)\n")
     print("\n".join(report(rows_b, fitted["gate"])))
+    print("\n## Seeds, the half not fitted on (seed_questions + seed_negatives, odd lines)\n")
+    print("\n".join(report(seed_rows["B"], fitted["gate"])))
     print("\n## Trade-off on B (share answered vs share wrong among answers)\n")
     print("\n".join(report(rows_b, fitted["gate"], thresholds=[0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])))
     print(f"\nweights written to {args.out}")

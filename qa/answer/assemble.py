@@ -58,10 +58,9 @@ def relevance(qt: select.QuestionTerms, hits: list[Hit], articles: dict[str, Art
     return best
 
 
-def _near(c: select.Scored, before: int = 250) -> str:
-    """The sentence with what comes just before it in its passage."""
-    a = max(c.start - before, c.citation.start) - c.citation.start
-    return c.citation.text[a:c.end - c.citation.start]
+def _near(c: select.Scored, text: str, before: int = 400) -> str:
+    """The sentence with what comes just before it in its article."""
+    return text[max(0, c.start - before):c.end]
 
 
 def _missing(qt: select.QuestionTerms, best: select.Scored, articles: dict[str, Article],
@@ -154,7 +153,8 @@ def compose(
     ranked = select.rank(p.candidates, weights["sentence"][group], group, rescore)
     years = tuple(e for e in named if e.kind == "year")
     if years:  # a year must stand by the answer, not elsewhere in the passage ("giai đoạn 2015-2020")
-        ranked = [c for c in ranked if not entities.missing(years, articles[c.citation.article_id], _near(c), False)]
+        ranked = [c for c in ranked if not entities.missing(years, articles[c.citation.article_id],
+                                                            _near(c, articles[c.citation.article_id].text))]
     if not ranked:
         text = entities.not_found_sentence(named) if named else NOT_FOUND
         return Answer(question, text, (), False, related=related, answer_type=kind)

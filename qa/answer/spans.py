@@ -130,7 +130,11 @@ def choose(kind: str, text: str, question_terms: set[str]) -> tuple[int, int] | 
     return best.start, best.end
 
 
+_CUE_WORDS = frozenset(fold(w) for w in "ngày tháng năm vào thứ số lúc".split())
+
+
 def _new_share(span: str, question_terms: set[str]) -> float:
-    """Share of the span's words the question does not already have."""
+    """Share of the span's words (other than cue words such as "ngày", "năm") the question does not have."""
     words = [fold(w) for w in _WORD.findall(span)]
+    words = [w for w in words if w not in _CUE_WORDS] or words
     return sum(w not in question_terms for w in words) / len(words) if words else 0.0
