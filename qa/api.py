@@ -269,6 +269,70 @@ class NamedGradioApi:
         return await self.app(scope, receive, send)
 
 
+class UploadedFilesOnly:
+    """Refuse, before Gradio reads anything, an event call (`/gradio_api/queue/join`) naming a file
+    that is not in Gradio's upload folder: one log line instead of Gradio's traceback, and the file
+    is never touched (Gradio would copy it into its cache first)."""
+
+    def __init__(self, app, upload_folder: Callable[[], str]):
+        self.app, self.upload_folder = app, upload_folder
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].rstrip("/").endswith(
+                "/gradio_api/queue/join"):
+            return await self.app(scope, receive, send)
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        bad = self._foreign_path(body)
+        if bad is not None:
+            log.warning("event call refused: it names %r, a file that was not uploaded", bad[:200])
+            return await JSONResponse({"detail": "Tệp không phải tệp vừa tải lên; hãy chọn lại tệp."},
+                                      status_code=400)(scope, receive, send)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)
+
+    def _foreign_path(self, body: bytes) -> str | None:
+        import json
+        from pathlib import Path
+
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None  # Gradio answers malformed bodies itself
+        folder = Path(self.upload_folder()).resolve()
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                meta = item.get("meta")
+                if isinstance(meta, dict) and meta.get("_type") == "gradio.FileData" and item.get("path") is not None:
+                    path = item["path"]
+                    try:
+                        inside = isinstance(path, str) and Path(path).resolve().is_relative_to(folder)
+                    except (OSError, RuntimeError, ValueError):
+                        inside = False
+                    if not inside:
+                        return str(path)
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+        return None
+
+
 def body_limit(path: str) -> int | None:
     """The body limit of a path (None: Gradio's upload route, which has its own)."""
     if path.rstrip("/").endswith("/gradio_api/upload"):

@@ -18,6 +18,7 @@ def create_app(settings: Settings):
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import FileResponse
+    from gradio.utils import get_upload_folder
 
     from . import api, ui
     from .pipeline import Assistant
@@ -32,6 +33,7 @@ def create_app(settings: Settings):
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
                            allow_headers=["*"], allow_credentials=True)
     credentials = api.Credentials(settings.api_token, settings.auth)
+    app.add_middleware(api.UploadedFilesOnly, upload_folder=get_upload_folder)  # inside the body limit
     api.install(app, assistant, credentials, api.Throttle())
 
     @app.get("/gradio.js", include_in_schema=False)
