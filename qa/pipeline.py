@@ -20,11 +20,11 @@ from .answer import compose
 from .chunk import chunk_article
 from .config import Settings
 from .embed import Embedder, load_embedder
-from .errors import IndexMissing, InputError
+from .errors import InputError
 from .ingest import Refusal, discover, load_article
 from .records import Answer, Article, Chunk
 from .retrieve import Filters, Query, Retriever
-from .store import MANIFEST, IndexReader, IndexWriter, damaged
+from .store import MANIFEST, IndexReader, IndexWriter, damaged, read_manifest
 from .text import normalize, terms, tokens
 from .timing import Stopwatch
 
@@ -255,9 +255,9 @@ class Assistant:
     def _manifest_stamp(self) -> tuple:
         try:
             st = (self.settings.index_path / MANIFEST).stat()
-        except FileNotFoundError as exc:
-            raise IndexMissing(f"No index in {self.settings.index_dir}/ yet; build one with `qa ingest seeds/`.",
-                               "Chưa có bài viết nào được nạp; hãy nạp bài viết trước.") from exc
+        except FileNotFoundError:
+            read_manifest(self.settings.index_path)  # IndexMissing, or IndexMismatch if only the manifest is lost
+            st = (self.settings.index_path / MANIFEST).stat()  # an ingest published one in between
         return st.st_mtime_ns, st.st_size, st.st_ino
 
     def reader(self) -> IndexReader:

@@ -121,7 +121,7 @@ GRADIO_VI = {
 # boxes and window only (scrollIntoView would also scroll a host page that embeds this one).
 HEAD = """<script>
 (function () {
-  var VI = %s;
+  var VI = __GRADIO_VI__;
   var ATTRS = ['aria-label', 'title', 'placeholder'];
   function tr(node) {
     if (node.nodeType === 3) {
@@ -197,7 +197,7 @@ HEAD = """<script>
     card.classList.add('qa-target');
   }, true);
 })();
-</script>""" % json.dumps(GRADIO_VI, ensure_ascii=False)
+</script>""".replace("__GRADIO_VI__", json.dumps(GRADIO_VI, ensure_ascii=False))
 
 NO_CITATIONS = "<p>Chưa có trích dẫn.</p>"
 NO_YEAR_NOTE = "Bài viết không ghi năm không được tính khi lọc theo ngày."
@@ -442,7 +442,7 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
     def ask_api(question: str, k: int = 5, request: gr.Request = None) -> dict:
         """Answer a question with cited passages (the same JSON as `qa ask --json`)."""
         if settings.api_token and credentials is not None and not getattr(request, "username", None):
-            if not credentials.ok((request.headers.get("authorization") if request else None)):
+            if not credentials.ok(request.headers.get("authorization") if request else None):
                 raise gr.Error("Thiếu hoặc sai mã truy cập (Authorization: Bearer …).", title="Lỗi",
                                print_exception=False)
         try:
