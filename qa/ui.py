@@ -47,7 +47,7 @@ mark.qa-span { background: #ffe58f; color: inherit; }
 mark.qa-sentence { background: #fff1b8; color: inherit; font-weight: 600; }
 #qa-title h2 { margin: 0; }
 #qa-title p { margin: 2px 0 0 0; }
-#qa-notice:empty, #qa-active:empty { display: none; }
+#qa-notice:not(:has(p)), #qa-active:not(:has(p)) { display: none !important; }
 #qa-notice p { color: #b42318; margin: 0; }
 #qa-active p { margin: 0; font-size: 0.95em; }
 #qa-cite-title h3 { margin: 0; }
