@@ -304,7 +304,7 @@ def province_choices() -> list[str]:
 # The refusal reasons of qa.decode/qa.ingest are English sentences; the page says them in Vietnamese.
 _VI_REASONS = [
     (re.compile(r"binary data|not a text file"), "tệp chứa dữ liệu nhị phân, không phải văn bản"),
-    (re.compile(r"legacy (\S+) font encoding"), "văn bản dùng bảng mã cũ {0}, không phải Unicode; hãy chuyển sang "
+    (re.compile(r"legacy (.+?) font encoding"), "văn bản dùng bảng mã cũ {0}, không phải Unicode; hãy chuyển sang "
                                                 "Unicode trước (ví dụ bằng công cụ chuyển mã của UniKey)"),
     (re.compile(r"is empty|contains no text"), "tệp không có nội dung"),
     (re.compile(r"over the .* limit"), "tệp vượt quá giới hạn dung lượng"),

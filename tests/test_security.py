@@ -329,3 +329,57 @@ def test_ten_clients_during_an_ingest_and_a_remove(srv, tmp_path):
     assert set(statuses) == {200}, {s for s in statuses if s != 200}
     after = httpx.get(srv.url + "/api/health", timeout=30).json()
     assert after["articles"] == mid["articles"] - len(ids) and after["generation"] > mid["generation"]
+
+
+# -- the page's upload helpers, in the library ------------------------------------------------------
+
+def test_upload_helpers_read_only_gradios_files_and_keep_same_name_uploads(tmp_path, monkeypatch):
+    from qa.errors import InputError
+    from qa.ui import _uploaded_file, store_upload
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    received = tmp_path / "gradio" / "abc" / "bai.txt"
+    received.parent.mkdir(parents=True)
+    received.write_text("Bài một", encoding="utf-8")
+    assert _uploaded_file(str(received)) == received.resolve()
+    outside = tmp_path / "secret.txt"
+    outside.write_text(SECRET, encoding="utf-8")
+    (tmp_path / "gradio" / "abc" / "link.txt").symlink_to(outside)
+    for path in (str(outside), "/etc/passwd", str(tmp_path / "gradio" / "abc" / "link.txt"),
+                 str(tmp_path / "gradio" / "abc"), str(tmp_path / "gradio" / ".." / "secret.txt"), None, ""):
+        with pytest.raises(InputError):
+            _uploaded_file(path)
+
+    uploads = tmp_path / "uploads"
+    first, created = store_upload(received, uploads, 1 << 20)
+    again, created_again = store_upload(received, uploads, 1 << 20)
+    assert created and not created_again and first == again and first.name == "bai.txt"
+    other = tmp_path / "gradio" / "def" / "bai.txt"
+    other.parent.mkdir()
+    other.write_text("Bài hai, của người khác", encoding="utf-8")
+    second, _ = store_upload(other, uploads, 1 << 20)
+    assert second != first and second.name == "bai.txt"
+    assert first.read_text(encoding="utf-8") == "Bài một" and second.read_text(encoding="utf-8").startswith("Bài hai")
+
+
+def test_every_refusal_reason_is_said_in_vietnamese(hash_settings, tmp_path):
+    from qa import pipeline
+    from qa.ui import vietnamese_reason
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "nhi-phan.txt").write_bytes(b"\x00\x01binary\x00" * 50)
+    (bad / "anh.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    (bad / "rong.txt").write_bytes(b"")
+    (bad / "trang.txt").write_text("   \n\n  ", encoding="utf-8")
+    (bad / "lon.txt").write_bytes(b"a" * (6 * 1024 * 1024))
+    (bad / "trang.html").write_text("<html><body><script>x()</script></body></html>", encoding="utf-8")
+    (bad / "ngan.txt").write_text("Ngắn.", encoding="utf-8")
+    (bad / "tcvn3.txt").write_bytes("Tr\u00ac\u00eang ti\u00d5ng ViÖt cña tØnh Hµ Nam n\u00a8m 2021 ®· ®\u00b8nh gi\u00b8 "
+                                    "c\u00b8c chØ sè c¶i c\u00b8ch hµnh chÝnh".encode("latin-1") * 4)
+    report = pipeline.ingest([bad], hash_settings)
+    assert len(report.refused) >= 6
+    general = vietnamese_reason("something this table has never seen")
+    for refusal in report.refused:
+        said = vietnamese_reason(refusal.reason)
+        assert said != general, refusal.reason  # a known reason, told precisely
