@@ -52,6 +52,7 @@ def create_app(settings: Settings):
     # name any server path as an "uploaded" file (the page's upload also checks it, see ui.upload).
     page.has_launched = True
     public = {fn.api_name for fn in page.fns.values() if fn.api_name and fn.api_visibility != "private"}
+    app.add_middleware(ui.VietnameseHtml)
     app.add_middleware(api.NamedGradioApi, public=public, credentials=credentials if settings.api_token else None)
     return app
 

@@ -94,6 +94,9 @@ GRADIO_VI = {
     "Login": "Đăng nhập",
     "username": "tên đăng nhập",
     "password": "mật khẩu",
+    "Username": "Tên đăng nhập",
+    "Password": "Mật khẩu",
+    "Incorrect credentials.": "Sai tên đăng nhập hoặc mật khẩu.",
     "Incorrect Credentials": "Sai tên đăng nhập hoặc mật khẩu",
     "Share": "Chia sẻ",
     "Fullscreen": "Toàn màn hình",
@@ -121,6 +124,8 @@ GRADIO_VI = {
 # boxes and window only (scrollIntoView would also scroll a host page that embeds this one).
 HEAD = """<script>
 (function () {
+  if (window.__qaVietnamese) { return; }  // in the HTML itself and again in Gradio's head
+  window.__qaVietnamese = true;
   var VI = __GRADIO_VI__;
   var ATTRS = ['aria-label', 'title', 'placeholder'];
   function tr(node) {
@@ -198,6 +203,44 @@ HEAD = """<script>
   }, true);
 })();
 </script>""".replace("__GRADIO_VI__", json.dumps(GRADIO_VI, ensure_ascii=False))
+
+class VietnameseHtml:
+    """ASGI middleware for the page's HTML: `lang="vi"` from the first byte (Gradio's template says
+    "en") and the translating script in <head>, so it also runs on the login page, which is drawn
+    before Gradio loads the page's own head."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return await self.app(scope, receive, send)
+        start: dict = {}
+        body: list[bytes] = []
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers", []))
+                if not headers.get(b"content-type", b"").startswith(b"text/html") or b"content-encoding" in headers:
+                    start["pass"] = True
+                    return await send(message)
+                start.update(message)
+                return None
+            if start.get("pass"):
+                return await send(message)
+            body.append(message.get("body", b""))
+            if message.get("more_body"):
+                return None
+            html_bytes = b"".join(body).replace(b'lang="en"', b'lang="vi"', 1)
+            html_bytes = html_bytes.replace(b"</head>", HEAD.encode() + b"</head>", 1)
+            headers = [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
+            headers.append((b"content-length", str(len(html_bytes)).encode()))
+            await send({"type": "http.response.start", "status": start["status"], "headers": headers})
+            await send({"type": "http.response.body", "body": html_bytes})
+            return None
+
+        return await self.app(scope, receive, capture)
+
 
 NO_CITATIONS = "<p>Chưa có trích dẫn.</p>"
 NO_YEAR_NOTE = "Bài viết không ghi năm không được tính khi lọc theo ngày."

@@ -168,7 +168,7 @@ def test_errors_are_shown_in_vietnamese(server, page):
 # -- issue 16: the page tried as staff would -------------------------------------------------------
 
 ENGLISH = ["Drop File Here", "Click to Upload", "- or -", "Clear", "Copy", "Like", "Dislike", "Share", "Error", "Info",
-           "Examples", "bot's message", "user's message", "Loading", "Upload", "chatbot conversation"]
+           "Examples", "Login", "username", "password", "bot's message", "user's message", "Loading", "Upload", "chatbot conversation"]
 
 
 def _feedback_rows(server) -> list[dict]:
@@ -347,15 +347,15 @@ def test_province_list_has_post_2025_names_and_the_active_filter_is_shown(server
 def test_opening_an_article_inside_an_iframe_does_not_scroll_the_host_page(server, page, tmp_path):
     (tmp_path / "host.html").write_text(
         f'<!doctype html><html><head><meta charset="utf-8"></head><body><h1>Cổng nội bộ</h1>'
-        f'<iframe id="qa" src="{server.url}/" width="1200" height="700" style="border:0"></iframe>'
-        f'<div style="height:3000px">Nội dung khác của cổng</div></body></html>', encoding="utf-8")
+        f'<iframe id="qa" src="{server.url}/" width="1200" height="1400" style="border:0"></iframe>'
+        f'<div style="height:3000px">Nội dung khác của cổng</div></body></html>', encoding="utf-8")  # taller than the window
     static = _static_server(tmp_path)
     try:
         page.goto(f"http://127.0.0.1:{static.server_port}/host.html", wait_until="domcontentloaded")
         frame = page.frame_locator("#qa")
         ask(frame, QUESTION)
         wait_answer(frame, "Hà Nam:")
-        card = frame.locator("#qa-citations .qa-cite").first
+        card = frame.locator("#qa-citations .qa-cite").nth(1)
         card.wait_for()
         page.evaluate("window.scrollTo(0, 0)")
         card.locator("details.qa-article summary").click()
@@ -366,3 +366,20 @@ def test_opening_an_article_inside_an_iframe_does_not_scroll_the_host_page(serve
         assert body.evaluate("b => b.scrollTop") > 0  # the article panel itself scrolled to the span
     finally:
         static.shutdown()
+
+
+def test_login_page_is_vietnamese(seed_settings, page, tmp_path):
+    from conftest import Server
+
+    srv = Server(seed_settings.index_dir, tmp_path, QA_AUTH="canbo:mat-khau")
+    try:
+        page.goto(srv.url, wait_until="domcontentloaded")
+        page.get_by_text("Đăng nhập").first.wait_for(timeout=60_000)
+        assert page.evaluate("document.documentElement.lang") == "vi"
+        assert _english_left(page) == [] and "Login" not in page.locator("body").inner_text()
+        page.locator("input").first.fill("canbo")
+        page.locator("input[type=password]").fill("mat-khau")
+        page.locator("button", has_text="Đăng nhập").last.click()
+        page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    finally:
+        srv.stop()
