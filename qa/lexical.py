@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import mmap
 from array import array
 from collections import Counter
 from pathlib import Path
@@ -36,6 +35,9 @@ def _best(scores: np.ndarray, n: int) -> np.ndarray:
     return rows
 
 
+_UNSEEN = object()  # Postings.tid: a term not looked up yet (None means looked up, not found)
+
+
 class Postings:
     """One field: terms (id = list index), term-major postings, document lengths (row = document).
 
@@ -54,10 +56,11 @@ class Postings:
         self._norm = (K1 * (1 - B + B * self.doc_len / max(mean, 1e-9))).astype(np.float32)
         self._sorted, self._seen = None, {}
         if terms is None and (folder / "sorted_ids.npy").exists() and len(indptr) > 1:
-            with open(folder / "sorted.bin", "rb") as fh:  # slices of an mmap are plain bytes: cheap to compare
-                blob = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            # Read into memory, not mapped: a file truncated or rewritten under a running server must
+            # not kill it (touching a mapped page past the new end of file is SIGBUS).
+            blob = (folder / "sorted.bin").read_bytes()
             self._sorted = (blob, array("q", np.load(folder / "sorted_offsets.npy").tobytes()),
-                            np.load(folder / "sorted_ids.npy", mmap_mode="r"))
+                            np.load(folder / "sorted_ids.npy"))
 
     @property
     def terms(self) -> list[str]:
@@ -77,8 +80,10 @@ class Postings:
         both fields, `known`, `idf` for the relevance gate), so found ids are remembered."""
         if self._sorted is None:
             return self.ids.get(term)
-        if term in self._seen:
-            return self._seen[term]
+        # One dict lookup, not "in" then "[]": another thread may clear the dict between the two.
+        tid = self._seen.get(term, _UNSEEN)
+        if tid is not _UNSEEN:
+            return tid
         if len(self._seen) > 100_000:
             self._seen.clear()
         self._seen[term] = tid = self._search(term)
@@ -186,8 +191,8 @@ class Postings:
 
     @classmethod
     def load(cls, folder: Path) -> Postings:
-        # plain ndarray views of the maps: slicing a np.memmap costs microseconds of Python per call
-        arrays = {n: np.asarray(np.load(folder / f"{n}.npy", mmap_mode="r")) for n in ("indptr", "rows", "tfs", "doc_len")}
+        # read into memory (plain ndarrays), not mapped: see __init__
+        arrays = {n: np.load(folder / f"{n}.npy") for n in ("indptr", "rows", "tfs", "doc_len")}
         return cls(None, **arrays, folder=folder)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import partial, wraps
 from itertools import islice
 from pathlib import Path
 
@@ -20,17 +21,18 @@ from .answer.select import WEIGHTS_FILE, QuestionTerms, load_weights, question_t
 from .chunk import chunk_article, library_versions
 from .config import Settings
 from .embed import Embedder, load_embedder
-from .errors import IndexMissing, InputError
+from .errors import InputError
 from .ingest import Refusal, discover, load_article
 from .records import Answer, Article, Chunk
 from .retrieve import Filters, Query, Retriever, is_question_word
-from .store import MANIFEST, IndexReader, IndexWriter
+from .store import MANIFEST, IndexReader, IndexWriter, damaged, read_manifest
 from .text import normalize, terms, tokens
 from .timing import Stopwatch
 
 log = logging.getLogger(__name__)
 SEARCHED = 20  # hits searched, so that passages about the question's entities can be found below the first few
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -204,6 +206,9 @@ def clean_question(question: str, max_chars: int) -> str:
     """The question as searched, or InputError with one sentence saying what is wrong."""
     if question is None or not str(question).strip():
         raise InputError("The question is empty.", "Vui lòng nhập câu hỏi.")
+    if _SURROGATE.search(str(question)):
+        raise InputError("The question holds characters that are not valid text (lone UTF-16 surrogates).",
+                         "Câu hỏi có ký tự không hợp lệ.")
     text = normalize(_CONTROL.sub(" ", str(question))).strip()
     if len(text) > max_chars:
         raise InputError(f"The question is too long ({len(text)} characters; the limit is {max_chars}).",
@@ -232,6 +237,19 @@ class Asked:
         return self.retriever.embedder.embed_passages(sentences) @ self.retriever.query_vector(self.query.text)
 
 
+def index_errors(fn: Callable) -> Callable:
+    """A query that fails on a damaged SQLite file raises the rebuild sentence, not sqlite3's error."""
+
+    @wraps(fn)
+    def guarded(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise damaged(args[0].settings.index_path, exc) from exc
+
+    return guarded
+
+
 class Assistant:
     """Answers questions from the index; re-opens the index when an ingest publishes a new generation."""
 
@@ -241,38 +259,47 @@ class Assistant:
         self._reader: IndexReader | None = None
         self._stamp: tuple | None = None
         self._lock = threading.Lock()
+        self._embedder_lock = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings)
+            with self._embedder_lock:  # loaded once even when the first questions arrive together
+                if self._embedder is None:
+                    self._embedder = load_embedder(self.settings)
         return self._embedder
 
     def _manifest_stamp(self) -> tuple:
         try:
             st = (self.settings.index_path / MANIFEST).stat()
-        except FileNotFoundError as exc:
-            raise IndexMissing(f"No index in {self.settings.index_dir}/ yet; build one with `qa ingest seeds/`.",
-                               "Chưa có bài viết nào được nạp; hãy nạp bài viết trước.") from exc
+        except FileNotFoundError:
+            read_manifest(self.settings.index_path)  # IndexMissing, or IndexMismatch if only the manifest is lost
+            st = (self.settings.index_path / MANIFEST).stat()  # an ingest published one in between
         return st.st_mtime_ns, st.st_size, st.st_ino
 
     def reader(self) -> IndexReader:
-        """The current index snapshot (re-opened if the manifest changed)."""
+        """The current index snapshot (re-opened if the manifest changed; IndexMismatch if its files
+        were damaged since). A replaced snapshot is closed when the last question using it ends."""
         with self._lock:
             stamp = self._manifest_stamp()
             if self._reader is None or stamp != self._stamp:
+                self._reader = self._stamp = None
                 reader = IndexReader(self.settings.index_path)
                 reader.check_model(self.embedder.model_id)
                 self._reader, self._stamp = reader, stamp
-            return self._reader
+            reader = self._reader
+        reader.verify()
+        return reader
 
     def retriever(self) -> Retriever:
         return Retriever(self.reader(), self.embedder, self.settings)
 
+    @index_errors
     def search(self, question: str, k: int | None = None, filters: Filters = Filters()):
         """The hits for a question, without composing an answer."""
         return self.retriever().search(Query.parse(clean_question(question, self.settings.max_question_chars)), k, filters)
 
+    @index_errors
     def prepare(self, question: str, k: int | None = None, filters: Filters = Filters(),
                 history: Sequence[str] = ()) -> Asked:
         """A question made ready for answering: completed from the history, parsed, searched."""
@@ -305,6 +332,7 @@ class Assistant:
             answer = generate(answer, self.settings)
         return answer
 
+    @index_errors
     def article(self, article_id: str) -> Article:
         """An article by id (InputError if unknown)."""
         art = self.reader().article(article_id) if re.fullmatch(r"[0-9a-f]{16}", article_id or "") else None

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from .config import Settings, pin_threads
+from .errors import QAError
 
 log = logging.getLogger(__name__)
 
@@ -17,17 +18,23 @@ def create_app(settings: Settings):
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import FileResponse
+    from gradio.utils import get_upload_folder
 
     from . import api, ui
     from .pipeline import Assistant
 
+    if settings.auth and (":" not in settings.auth or not all(settings.auth.split(":", 1))):
+        raise QAError("QA_AUTH must be user:password (both parts, separated by a colon); the page would "
+                      "otherwise be served without its login.")
     assistant = Assistant(settings)
     app = FastAPI(title="hoi-dap", docs_url="/api/docs", openapi_url="/api/openapi.json")
     origins = [o.strip() for o in os.environ.get("QA_ALLOWED_ORIGINS", "").split(",") if o.strip()]
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
                            allow_headers=["*"], allow_credentials=True)
-    api.install(app, assistant, settings.api_token, settings.auth if ":" in settings.auth else "")
+    credentials = api.Credentials(settings.api_token, settings.auth)
+    app.add_middleware(api.UploadedFilesOnly, upload_folder=get_upload_folder)  # inside the body limit
+    api.install(app, assistant, credentials, api.Throttle())
 
     @app.get("/gradio.js", include_in_schema=False)
     def web_component() -> FileResponse:
@@ -35,11 +42,19 @@ def create_app(settings: Settings):
         return FileResponse(Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js",
                             media_type="text/javascript")
 
-    auth = tuple(settings.auth.split(":", 1)) if ":" in settings.auth else None
-    page = ui.build(assistant, settings)
-    return gr.mount_gradio_app(app, page, path="/", auth=auth, css=ui.CSS, head=ui.HEAD, footer_links=["api"],
+    auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
+    page = ui.build(assistant, settings, credentials)
+    app = gr.mount_gradio_app(app, page, path="/", auth=auth, css=ui.CSS, head=ui.HEAD, footer_links=["api"],
                                root_path=os.environ.get("GRADIO_ROOT_PATH") or None,
                                max_file_size=f"{settings.max_file_mb:g}mb", show_error=True)
+    # Gradio checks that a file given to an event came from its own upload folder only once the
+    # Blocks count as launched, which mount_gradio_app does not set: without this, a client could
+    # name any server path as an "uploaded" file (the page's upload also checks it, see ui.upload).
+    page.has_launched = True
+    public = {fn.api_name for fn in page.fns.values() if fn.api_name and fn.api_visibility != "private"}
+    app.add_middleware(ui.VietnameseHtml)
+    app.add_middleware(api.NamedGradioApi, public=public, credentials=credentials if settings.api_token else None)
+    return app
 
 
 def serve(settings: Settings | None = None) -> None:

@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -41,9 +42,23 @@ CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 """
 
 
+def _has_generation(folder: Path) -> bool:
+    """Whether the folder holds a complete generation (its SQLite, FAISS and lexical files)."""
+    for db in folder.glob("chunks-*.sqlite"):
+        gen = db.stem.split("-", 1)[1]
+        if (folder / f"dense-{gen}.faiss").exists() and (folder / f"lexical-{gen}" / "format.json").exists():
+            return True
+    return False
+
+
 def read_manifest(folder: Path) -> dict:
     """The manifest of an index folder, or IndexMissing / IndexMismatch."""
     path = folder / MANIFEST
+    if not path.exists() and _has_generation(folder):
+        raise IndexMismatch(
+            f"The index in {folder}/ holds articles but its {MANIFEST} is missing, so nothing was changed; "
+            "rebuild it from all your article files (uploads included) with `qa ingest --rebuild PATH...`.",
+            f"Chỉ mục bài viết bị hỏng (mất tệp {MANIFEST}); quản trị viên cần dựng lại bằng lệnh `qa ingest --rebuild`.")
     if not path.exists():
         raise IndexMissing(f"No index in {folder}/ yet; build one with `qa ingest seeds/`.",
                            "Chưa có bài viết nào được nạp; hãy nạp bài viết trước.")
@@ -59,6 +74,16 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
+DAMAGED_VI = "Chỉ mục bài viết bị hỏng; quản trị viên cần dựng lại bằng lệnh `qa ingest --rebuild`."
+
+
+def damaged(folder: Path, cause: object) -> IndexMismatch:
+    """The one sentence for an index whose files are damaged (named after the cause's type)."""
+    what = cause if isinstance(cause, str) else cause.__class__.__name__
+    return IndexMismatch(f"The index in {folder}/ is damaged ({what}); repair it with `qa ingest --rebuild`.",
+                         DAMAGED_VI)
+
+
 def _article_from_row(row: sqlite3.Row) -> Article:
     meta = json.loads(row["meta"])
     for key in ("provinces", "people", "doc_numbers"):
@@ -67,7 +92,13 @@ def _article_from_row(row: sqlite3.Row) -> Article:
 
 
 class IndexReader:
-    """A read-only snapshot of one generation of the index."""
+    """A read-only snapshot of one generation of the index.
+
+    Everything but the article store is read into memory at open: a file of the folder truncated or
+    rewritten later must not kill a running server (a touched page of a mapping past the new end
+    of a file is SIGBUS), and `verify()` notices the change so the server answers 503 instead.
+    SQLite is opened once per thread (one connection is not shared between request threads); the
+    connections close with the reader, which is freed when the last request using it ends."""
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -76,27 +107,76 @@ class IndexReader:
         if not (folder / files["lexical"] / "format.json").exists() and (folder / files["lexical"]).is_dir():
             raise IndexMismatch(f"The index in {folder}/ was built by an older version; upgrade it with `qa ingest seeds/` "
                                 "(any folder: the lexical index is rebuilt from the stored terms).")
+        self._uri = (folder / files["sqlite"]).resolve().as_uri() + "?mode=ro"
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
         try:
-            uri = (folder / files["sqlite"]).resolve().as_uri() + "?mode=ro"
-            self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            self.db.row_factory = sqlite3.Row
+            self._stamps = self._stat_files()
             self.db.execute("SELECT 1 FROM chunks LIMIT 1")
             self.dense = self._read_dense(folder / files["faiss"])
             self.lexical = LexicalIndex.load(folder / files["lexical"])
         except Exception as exc:  # sqlite, faiss and numpy raise unrelated types for a damaged file
-            raise IndexMismatch(
-                f"The index in {folder}/ is damaged ({exc.__class__.__name__}); repair it with `qa ingest --rebuild`."
-            ) from exc
-        if self.dense.ntotal != self.manifest["counts"]["chunks"]:
-            raise IndexMismatch(f"The index in {folder}/ is inconsistent; repair it with `qa ingest --rebuild`.")
+            self.close()
+            raise damaged(folder, exc) from exc
+        if self.dense.ntotal != self.manifest["counts"]["chunks"] or self._stat_files() != self._stamps:
+            self.close()
+            raise IndexMismatch(f"The index in {folder}/ is inconsistent; repair it with `qa ingest --rebuild`.",
+                                DAMAGED_VI)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's read-only connection to the generation's SQLite file."""
+        conn = getattr(self._local, "db", None)
+        if conn is None:
+            conn = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            with self._connections_lock:
+                self._connections.append(conn)
+            self._local.db = conn
+        return conn
+
+    def _files(self) -> list[Path]:
+        files = self.manifest["files"]
+        lexical = self.folder / files["lexical"]
+        return [self.folder / files["sqlite"], self.folder / files["faiss"],
+                *sorted(p for p in lexical.rglob("*") if p.is_file())]
+
+    def _stat_files(self) -> dict[str, tuple[int, int, int]]:
+        out = {}
+        for p in self._files():
+            st = p.stat()
+            out[str(p)] = (st.st_size, st.st_mtime_ns, st.st_ino)
+        return out
+
+    def verify(self) -> None:
+        """IndexMismatch if a file of this generation was changed, truncated or removed since it was
+        opened (a few stat calls: cheap enough for every question)."""
+        try:
+            ok = all(self._stat(p) == stamp for p, stamp in self._stamps.items())
+        except OSError as exc:
+            raise damaged(self.folder, exc) from exc
+        if not ok:
+            raise damaged(self.folder, "a file changed under the running server")
+
+    def probe(self) -> None:
+        """A cheap query of the article store: the rebuild sentence if SQLite finds it damaged."""
+        try:
+            self.db.execute("SELECT COUNT(*) FROM articles").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise damaged(self.folder, exc) from exc
+
+    @staticmethod
+    def _stat(path: str) -> tuple[int, int, int]:
+        st = os.stat(path)
+        return st.st_size, st.st_mtime_ns, st.st_ino
 
     def _read_dense(self, path: Path):
-        """Memory-map the vectors when the file has the size the manifest recorded (mapping a
-        truncated file would crash the process instead of raising)."""
+        """Read the vectors (into memory) when the file has the size the manifest recorded."""
         size = self.manifest.get("sizes", {}).get("faiss")
         if size is not None and path.stat().st_size != size:
             raise ValueError(f"{path.name} has {path.stat().st_size} bytes, the manifest says {size}")
-        return vectors.read(path, mmap=size is not None)
+        return vectors.read(path)
 
     @property
     def generation(self) -> int:
@@ -144,7 +224,16 @@ class IndexReader:
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
     def close(self) -> None:
-        self.db.close()
+        with self._connections_lock:
+            conns, self._connections = self._connections, []
+        for conn in conns:
+            conn.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
 
 
 class IndexWriter:

@@ -130,3 +130,42 @@ def server(seed_settings, tmp_path_factory):
     srv = Server(str(index), tmp)
     yield srv
     srv.stop()
+
+
+def page_event(url: str, api_name: str, data: list, headers: dict | None = None, timeout: float = 120) -> dict:
+    """Call one of the page's event functions the way the page's own JavaScript does (POST
+    /gradio_api/queue/join by fn_index, then the event stream): the route an attacker can use
+    without any client library. Returns the final message (`msg` "process_completed")."""
+    import json
+    import uuid
+
+    import httpx
+
+    config = httpx.get(url + "/config", headers=headers, timeout=30).json()
+    fn = next(d for d in config["dependencies"] if d.get("api_name") == api_name)
+    session = uuid.uuid4().hex
+    trigger = fn["targets"][0][0] if fn["targets"] else None
+    r = httpx.post(url + "/gradio_api/queue/join", headers=headers, timeout=30,
+                   json={"data": data, "fn_index": fn["id"], "session_hash": session, "event_data": None,
+                         "trigger_id": trigger})
+    r.raise_for_status()
+    with httpx.stream("GET", url + "/gradio_api/queue/data", params={"session_hash": session}, headers=headers,
+                      timeout=timeout) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                msg = json.loads(line[5:])
+                if msg.get("msg") == "process_completed":
+                    return msg
+    raise RuntimeError("the event stream ended without a result")
+
+
+def gradio_upload(url: str, path: Path, headers: dict | None = None) -> dict:
+    """Upload a file as the page's file widget does; the FileData the page then sends to its event."""
+    import httpx
+
+    with path.open("rb") as fh:
+        r = httpx.post(url + "/gradio_api/upload", files={"files": (path.name, fh, "text/plain")}, headers=headers,
+                       timeout=60)
+    r.raise_for_status()
+    server_path = r.json()[0]
+    return {"path": server_path, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}

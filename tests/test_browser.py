@@ -164,3 +164,223 @@ def test_errors_are_shown_in_vietnamese(server, page):
     page.get_by_text("Vui lòng nhập câu hỏi", exact=False).first.wait_for(timeout=30_000)
     ask(page, "?!?!")
     wait_answer(page, "Câu hỏi không có từ nào để tìm")
+
+
+# -- issue 16: the page tried as staff would -------------------------------------------------------
+
+ENGLISH = ["Drop File Here", "Click to Upload", "- or -", "Clear", "Copy", "Like", "Dislike", "Share", "Error", "Info",
+           "Examples", "Login", "username", "password", "bot's message", "user's message", "Loading", "Upload", "chatbot conversation"]
+
+
+def _feedback_rows(server) -> list[dict]:
+    import json
+
+    path = Path(server.log.name).parent / "feedback.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+def _english_left(page) -> list[str]:
+    """Gradio's English words still visible or announced (text, aria-label, title, placeholder)."""
+    found = page.evaluate("""(words) => {
+      const out = new Set(), texts = [];
+      const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      let n;
+      while ((n = w.nextNode())) {
+        const el = n.parentElement;
+        if (!el || el.closest('script, style, #qa-citations, #qa-chat .message-content')) continue;
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 && r.height === 0) continue;
+        texts.push(n.nodeValue.trim());
+      }
+      document.querySelectorAll('[aria-label], [title], [placeholder]').forEach(e => {
+        ['aria-label', 'title', 'placeholder'].forEach(a => { const v = e.getAttribute(a); if (v) texts.push(v); });
+      });
+      for (const t of texts) for (const word of words) {
+        if (t === word || t.startsWith(word + ' ') || t.startsWith(word + ':') || t.includes('\\\\(')) out.add(t.slice(0, 80));
+      }
+      return [...out];
+    }""", ENGLISH)
+    return found
+
+
+def test_empty_question_and_bad_date_give_a_note_not_a_blocking_modal(server, page):
+    page.goto(server.url, wait_until="domcontentloaded")
+    page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    page.locator("#qa-send").click()
+    page.locator("#qa-notice").get_by_text("Vui lòng nhập câu hỏi").wait_for(timeout=30_000)
+    assert page.locator(".toast-body, [data-testid=toast-body]").count() == 0  # no red "Error" overlay
+    page.get_by_text("Bộ lọc và chế độ tìm kiếm").click()
+    page.locator("#qa-date-from textarea, #qa-date-from input").first.fill("2021-13-45")
+    ask(page, QUESTION)  # clicks are not blocked by anything to close first
+    page.locator("#qa-notice").get_by_text("ngày có thật", exact=False).wait_for(timeout=30_000)
+    assert page.locator(".toast-body, [data-testid=toast-body]").count() == 0
+    assert page.locator("#qa-question textarea").input_value() == QUESTION  # the question is kept
+    page.locator("#qa-date-from textarea, #qa-date-from input").first.fill("")
+    page.locator("#qa-send").click()
+    wait_answer(page, "Hà Nam:")
+    assert page.locator("#qa-notice").inner_text().strip() == ""
+
+
+def test_feedback_after_the_chats_own_clear_and_after_an_error_reply(server, page):
+    page.goto(server.url, wait_until="domcontentloaded")
+    ask(page, "Ai là Chủ tịch UBND tỉnh Hà Nam?")
+    wait_answer(page, "Trương Quốc Huy")
+    page.locator("#qa-chat button[aria-label='Xóa']").first.click()  # the chat's own 🗑, not our button
+    page.locator("#qa-chat [data-testid=bot]").first.wait_for(state="detached", timeout=10_000)
+    ask(page, QUESTION)
+    wait_answer(page, "Hà Nam:")
+    before = len(_feedback_rows(server))
+    page.locator("#qa-chat [data-testid=bot]").last.wait_for()
+    page.locator("#qa-chat button[aria-label='Không hữu ích']").last.click()
+    page.get_by_text("Cảm ơn phản hồi", exact=False).first.wait_for(timeout=10_000)
+    rows = _feedback_rows(server)
+    assert len(rows) == before + 1 and rows[-1]["question"] == QUESTION and rows[-1]["useful"] is False
+
+    ask(page, "?!?!")
+    wait_answer(page, "Câu hỏi không có từ nào để tìm")
+    page.locator("#qa-chat button[aria-label='Hữu ích']").last.click()
+    page.wait_for_timeout(1500)
+    rows = _feedback_rows(server)
+    assert len(rows) == before + 2 and rows[-1]["question"] == "?!?!" and rows[-1]["useful"] is True
+    assert rows[-1]["error"] is True
+
+
+def test_phone_width_shows_the_citations_right_below_the_answer(server, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(server.url, wait_until="domcontentloaded")
+        ask(page, QUESTION)
+        wait_answer(page, "Hà Nam:")
+        card = page.locator("#qa-citations .qa-cite").first
+        card.wait_for()
+        chat = page.locator("#qa-chat").bounding_box()
+        top = card.bounding_box()["y"]
+        assert chat["y"] + chat["height"] <= top < chat["y"] + chat["height"] + 120  # only the "Trích dẫn" heading between
+        assert page.locator("#qa-question").bounding_box()["y"] > top  # the question box comes after
+        page.evaluate("window.scrollTo(0, document.querySelector('#qa-chat').getBoundingClientRect().top + window.scrollY)")
+        page.screenshot(path=str(tmp_path / "phone.png"))
+        print(f"phone screenshot: {tmp_path / 'phone.png'}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # nothing wider than the phone
+    finally:
+        context.close()
+
+
+def test_desktop_1366x768_shows_examples_and_filters_above_the_fold(server, browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        page.goto(server.url, wait_until="domcontentloaded")
+        page.locator("#qa-question textarea").wait_for(timeout=60_000)
+        page.get_by_text("Câu hỏi mẫu").first.wait_for()
+        for locator in (page.get_by_text(EXAMPLES_FIRST).first, page.locator("#qa-filters"), page.locator("#qa-send")):
+            box = locator.bounding_box()
+            assert box and box["y"] + box["height"] <= 768, box
+    finally:
+        context.close()
+
+
+EXAMPLES_FIRST = "Tỉnh nào tụt 17 bậc chỉ số PAR Index?"
+
+
+def test_page_is_vietnamese_throughout(server, page):
+    page.goto(server.url, wait_until="domcontentloaded")
+    ask(page, QUESTION)
+    wait_answer(page, "Hà Nam:")
+    page.get_by_text("Nạp bài viết mới").click()
+    page.get_by_text("Bộ lọc và chế độ tìm kiếm").click()
+    page.get_by_text("Thả tệp vào đây", exact=False).first.wait_for(timeout=10_000)
+    page.wait_for_timeout(500)
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    assert _english_left(page) == []
+    assert page.locator("#qa-chat button[aria-label*='Share'], #qa-chat button[aria-label*='Chia sẻ']").count() == 0
+    label = page.locator("#qa-chat [data-testid=bot]").last.get_attribute("aria-label")
+    assert label.startswith("Câu trả lời: Hà Nam") and "\\" not in label and "<a" not in label
+    page.locator("#qa-chat button[aria-label='Hữu ích']").last.click()
+    toast = page.locator(".toast-body, [data-testid=toast-body]").first
+    toast.wait_for(timeout=10_000)
+    assert "Thông báo" in toast.inner_text() and "Info" not in toast.inner_text()
+
+
+def test_citation_number_in_the_answer_links_to_its_card(server, page):
+    page.goto(server.url, wait_until="domcontentloaded")
+    ask(page, "Nghị quyết 17-NQ/TU của Tỉnh ủy Hà Nam ban hành ngày nào?")
+    page.locator("#qa-chat a[href^='#cite-']").first.wait_for(timeout=60_000)
+    link = page.locator("#qa-chat a[href^='#cite-']").first
+    n = link.get_attribute("href").removeprefix("#cite-")
+    link.click()
+    card = page.locator(f"#qa-citations #cite-{n}")
+    page.wait_for_timeout(300)
+    assert "qa-target" in card.get_attribute("class")
+    box, cite = page.locator("#qa-citations").bounding_box(), card.bounding_box()
+    assert cite["y"] < box["y"] + box["height"] and cite["y"] + 20 > box["y"]  # scrolled into the panel's view
+
+
+def test_long_paste_is_not_cut_silently(server, page):
+    page.goto(server.url, wait_until="domcontentloaded")
+    page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    pasted = ("Tỉnh Hà Nam tụt bao nhiêu bậc chỉ số cải cách hành chính " * 60)[:3000]
+    page.locator("#qa-question textarea").fill(pasted)
+    assert len(page.locator("#qa-question textarea").input_value()) == 3000
+    page.locator("#qa-send").click()
+    wait_answer(page, "Câu hỏi quá dài (3000 ký tự; tối đa 2000)")
+
+
+def test_province_list_has_post_2025_names_and_the_active_filter_is_shown(server, page):
+    page.goto(server.url, wait_until="domcontentloaded")
+    page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    page.get_by_text("Bộ lọc và chế độ tìm kiếm").click()
+    dropdown = page.locator("#qa-provinces input").first
+    dropdown.click()
+    for name in ("Hà Giang", "Huế", "Ninh Bình"):  # none of them is an article's province
+        dropdown.fill(name)
+        page.locator("ul[role=listbox] li", has_text=name).first.wait_for(timeout=10_000)
+    page.locator("ul[role=listbox] li", has_text="Ninh Bình").first.click()
+    page.locator("#qa-active").get_by_text("Đang lọc: tỉnh/thành Ninh Bình").wait_for(timeout=10_000)
+    page.locator("#qa-title").click()  # close the list
+    ask(page, "cải cách hành chính")
+    page.locator("#qa-citations .qa-cite").first.wait_for(timeout=60_000)
+    metas = page.locator("#qa-citations .qa-cite-meta").all_inner_texts()
+    assert metas and all("Hà Nam" in m for m in metas)  # Ninh Bình (2025) includes Hà Nam
+
+
+def test_opening_an_article_inside_an_iframe_does_not_scroll_the_host_page(server, page, tmp_path):
+    (tmp_path / "host.html").write_text(
+        f'<!doctype html><html><head><meta charset="utf-8"></head><body><h1>Cổng nội bộ</h1>'
+        f'<iframe id="qa" src="{server.url}/" width="1200" height="1400" style="border:0"></iframe>'
+        f'<div style="height:3000px">Nội dung khác của cổng</div></body></html>', encoding="utf-8")  # taller than the window
+    static = _static_server(tmp_path)
+    try:
+        page.goto(f"http://127.0.0.1:{static.server_port}/host.html", wait_until="domcontentloaded")
+        frame = page.frame_locator("#qa")
+        ask(frame, QUESTION)
+        wait_answer(frame, "Hà Nam:")
+        card = frame.locator("#qa-citations .qa-cite").nth(1)
+        card.wait_for()
+        page.evaluate("window.scrollTo(0, 0)")
+        card.locator("details.qa-article summary").click()
+        frame.locator("#qa-citations details.qa-article[open] mark.qa-span").first.wait_for(timeout=10_000)
+        page.wait_for_timeout(800)
+        assert page.evaluate("window.scrollY") == 0
+        body = card.locator(".qa-article-body")
+        assert body.evaluate("b => b.scrollTop") > 0  # the article panel itself scrolled to the span
+    finally:
+        static.shutdown()
+
+
+def test_login_page_is_vietnamese(seed_settings, page, tmp_path):
+    from conftest import Server
+
+    srv = Server(seed_settings.index_dir, tmp_path, QA_AUTH="canbo:mat-khau")
+    try:
+        page.goto(srv.url, wait_until="domcontentloaded")
+        page.get_by_text("Đăng nhập").first.wait_for(timeout=60_000)
+        assert page.evaluate("document.documentElement.lang") == "vi"
+        assert _english_left(page) == [] and "Login" not in page.locator("body").inner_text()
+        page.locator("input").first.fill("canbo")
+        page.locator("input[type=password]").fill("mat-khau")
+        page.locator("button", has_text="Đăng nhập").last.click()
+        page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    finally:
+        srv.stop()
