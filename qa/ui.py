@@ -266,12 +266,18 @@ def _mark(text: str, start: int, end: int, spans: list[tuple[int, int]], cls: st
     return "".join(out)
 
 
+MAX_HISTORY = 20  # earlier questions a follow-up is completed from (as the API's limit)
+
+
 def render_citations(answer: Answer, articles: dict) -> str:
-    """The citation cards: metadata, the passage with the quoted sentence marked, the full article on demand."""
-    if not answer.citations:
+    """The citation cards: metadata, the passage with the quoted sentence marked, the full article on
+    demand. Without an answer, the closest passages are shown as related reading under their own heading."""
+    shown = answer.citations or answer.related
+    if not shown:
         return NO_CITATIONS
-    cards = []
-    for c in answer.citations:
+    cards = [] if answer.citations else ['<p class="qa-related-head"><strong>Đoạn văn liên quan</strong> '
+                                          '(để tham khảo, không phải câu trả lời)</p>']
+    for c in shown:
         quoted = [(a, b) for n, a, b in answer.highlights if n == c.n]
         meta = " · ".join(html.escape(x) for x in (c.source, display_date(c.date), c.province) if x)
         art = articles.get(c.article_id)
@@ -287,16 +293,28 @@ def render_citations(answer: Answer, articles: dict) -> str:
     return "\n".join(cards)
 
 
-_REF = re.compile(r"\\\[(\d+)\\\]")  # an escaped "[n]" in an answer
 
 
 def render_answer(answer: Answer, search_only: bool = False) -> str:
-    """The chat text of an answer: escaped, each [n] a link to its citation card."""
+    """The chat text of an answer, escaped: the question as understood (when a follow-up was completed),
+    the short answer in bold, then the quoted sentence(s) with [n] linking to the citation card; or the
+    plain "not found" sentence."""
     if search_only:
-        return f"Tìm thấy {len(answer.citations)} đoạn văn liên quan (xem danh sách trích dẫn)."
-    known = {c.n for c in answer.citations}
-    return _REF.sub(lambda m: f'<a href="#cite-{m[1]}">[{m[1]}]</a>' if int(m[1]) in known else m[0],
-                    escape_markdown(answer.answer))
+        return f"Tìm thấy {len(answer.citations or answer.related)} đoạn văn liên quan (xem danh sách trích dẫn)."
+    parts = []
+    if answer.resolved_question and answer.resolved_question != answer.question:
+        parts.append(f"_Câu hỏi được hiểu là: {escape_markdown(answer.resolved_question)}_")
+    if not answer.found or not answer.sentences:
+        parts.append(escape_markdown(answer.answer))
+        if answer.related:
+            parts.append("Xem các đoạn văn liên quan bên cạnh (không phải câu trả lời).")
+        return "\n\n".join(parts)
+    if answer.short_answer:
+        parts.append(f"**{escape_markdown(answer.short_answer.text)}**")
+    n = answer.sentences[0].n
+    quote = escape_markdown(" ".join(q.text for q in answer.sentences))
+    parts.append(f'{quote} <a href="#cite-{n}">[{n}]</a>')
+    return "\n\n".join(parts)
 
 
 def _date(label: str, value: str | None) -> str | None:
@@ -430,9 +448,11 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
         history.append({"role": "assistant", "content": "Đang tìm trong các bài viết…"})
         yield "", history, gr.update(), answers, ""
         turn = str(len(history) - 1)
+        earlier = [a["question"] for _, a in sorted(answers.items(), key=lambda kv: int(kv[0])) if not a.get("error")]
         try:
-            answer = assistant.ask(question, k, filters)
-            articles = assistant.reader().metas({c.article_id for c in answer.citations}) if answer.citations else {}
+            answer = assistant.ask(question, k, filters, history=earlier[-MAX_HISTORY:])
+            shown = answer.citations or answer.related
+            articles = assistant.reader().metas({c.article_id for c in shown}) if shown else {}
         except QAError as exc:
             text = f"Không trả lời được: {escape_markdown(exc.vi)}"
             history[-1] = {"role": "assistant", "content": text}
@@ -482,14 +502,16 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
             return f"Đã nạp **{name}** ({report.chunks_added} đoạn); có thể hỏi ngay."
         return f"**{name}** đã có trong chỉ mục."
 
-    def ask_api(question: str, k: int = 5, request: gr.Request = None) -> dict:
-        """Answer a question with cited passages (the same JSON as `qa ask --json`)."""
+    def ask_api(question: str, k: int = 5, history: list[str] | None = None, request: gr.Request = None) -> dict:
+        """Answer a question with cited passages (the same JSON as `qa ask --json`); `history`: the
+        earlier questions of the conversation, oldest first."""
         if settings.api_token and credentials is not None and not getattr(request, "username", None):
             if not credentials.ok(request.headers.get("authorization") if request else None):
                 raise gr.Error("Thiếu hoặc sai mã truy cập (Authorization: Bearer …).", title="Lỗi",
                                print_exception=False)
         try:
-            return assistant.ask(question, _k(k, MAX_K)).to_json()
+            earlier = [h for h in history or [] if isinstance(h, str)][-MAX_HISTORY:]
+            return assistant.ask(question, _k(k, MAX_K), history=earlier).to_json()
         except QAError as exc:
             raise gr.Error(exc.vi, title="Lỗi", print_exception=False) from exc
 

@@ -70,7 +70,8 @@ def test_ask_answer_and_open_cited_article(server, page, tmp_path):
     page.goto(server.url, wait_until="domcontentloaded")
     ask(page, QUESTION)
     assert "Hỏi đáp tin tức" in page.content()
-    wait_answer(page, "Hà Nam:")
+    wait_answer(page, "tụt 17 bậc")
+    assert page.locator("#qa-chat strong").last.inner_text() == "Hà Nam"  # the short answer, in bold, first
     first = page.locator("#qa-citations .qa-cite").first
     first.wait_for()
     assert "tụt 17 bậc" in first.locator(".qa-passage").inner_text()
@@ -217,7 +218,7 @@ def test_empty_question_and_bad_date_give_a_note_not_a_blocking_modal(server, pa
     assert page.locator("#qa-question textarea").input_value() == QUESTION  # the question is kept
     page.locator("#qa-date-from textarea, #qa-date-from input").first.fill("")
     page.locator("#qa-send").click()
-    wait_answer(page, "Hà Nam:")
+    wait_answer(page, "tụt 17 bậc")
     assert page.locator("#qa-notice").inner_text().strip() == ""
 
 
@@ -228,7 +229,7 @@ def test_feedback_after_the_chats_own_clear_and_after_an_error_reply(server, pag
     page.locator("#qa-chat button[aria-label='Xóa']").first.click()  # the chat's own 🗑, not our button
     page.locator("#qa-chat [data-testid=bot]").first.wait_for(state="detached", timeout=10_000)
     ask(page, QUESTION)
-    wait_answer(page, "Hà Nam:")
+    wait_answer(page, "tụt 17 bậc")
     before = len(_feedback_rows(server))
     page.locator("#qa-chat [data-testid=bot]").last.wait_for()
     page.locator("#qa-chat button[aria-label='Không hữu ích']").last.click()
@@ -252,7 +253,7 @@ def test_phone_width_shows_the_citations_right_below_the_answer(server, browser,
     try:
         page.goto(server.url, wait_until="domcontentloaded")
         ask(page, QUESTION)
-        wait_answer(page, "Hà Nam:")
+        wait_answer(page, "tụt 17 bậc")
         card = page.locator("#qa-citations .qa-cite").first
         card.wait_for()
         chat = page.locator("#qa-chat").bounding_box()
@@ -287,7 +288,7 @@ EXAMPLES_FIRST = "Tỉnh nào tụt 17 bậc chỉ số PAR Index?"
 def test_page_is_vietnamese_throughout(server, page):
     page.goto(server.url, wait_until="domcontentloaded")
     ask(page, QUESTION)
-    wait_answer(page, "Hà Nam:")
+    wait_answer(page, "tụt 17 bậc")
     page.get_by_text("Nạp bài viết mới").click()
     page.get_by_text("Bộ lọc và chế độ tìm kiếm").click()
     page.get_by_text("Thả tệp vào đây", exact=False).first.wait_for(timeout=10_000)
@@ -355,7 +356,7 @@ def test_opening_an_article_inside_an_iframe_does_not_scroll_the_host_page(serve
         page.goto(f"http://127.0.0.1:{static.server_port}/host.html", wait_until="domcontentloaded")
         frame = page.frame_locator("#qa")
         ask(frame, QUESTION)
-        wait_answer(frame, "Hà Nam:")
+        wait_answer(frame, "tụt 17 bậc")
         card = frame.locator("#qa-citations .qa-cite").nth(1)
         card.wait_for()
         page.evaluate("window.scrollTo(0, 0)")
@@ -384,3 +385,24 @@ def test_login_page_is_vietnamese(seed_settings, page, tmp_path):
         page.locator("#qa-question textarea").wait_for(timeout=60_000)
     finally:
         srv.stop()
+
+
+def test_follow_up_question_in_the_chat_is_completed_from_the_earlier_one(server, page):
+    page.goto(server.url + "/")
+    ask(page, "Ai là Bí thư Tỉnh ủy Lạng Sơn?")
+    wait_answer(page, "Lâm Thị Phương Thanh")
+    ask(page, "Còn Sơn La thì sao?")
+    wait_answer(page, "Câu hỏi được hiểu là: Ai là Bí thư Tỉnh ủy Sơn La?")
+    page.locator("#qa-chat strong").last.wait_for()
+    cards = page.locator("#qa-citations .qa-cite-meta")
+    cards.first.wait_for()
+    metas = cards.all_inner_texts()
+    assert metas and all("Sơn La" in m for m in metas), metas  # Sơn La's passages, not Lạng Sơn's
+
+
+def test_not_found_shows_the_closest_passages_as_related_reading(server, page):
+    page.goto(server.url + "/")
+    ask(page, "Chỉ số PAPI năm 2021 của tỉnh Lạng Sơn xếp thứ mấy?")
+    wait_answer(page, "không có số liệu PAPI của tỉnh Lạng Sơn")
+    page.locator("#qa-citations").get_by_text("không phải câu trả lời", exact=False).wait_for()
+    assert page.locator("#qa-chat strong").count() == 0  # no short answer pretends to answer

@@ -53,7 +53,7 @@ def test_generated_answer_with_valid_citations_is_used(seed_settings, embedder, 
 def test_answers_citing_unknown_or_no_passages_fall_back_to_extractive(seed_settings, embedder, llm_url, reply):
     FakeLLM.reply = reply
     answer = _assistant(seed_settings, embedder, llm_url).ask("Tỉnh nào tụt 17 bậc chỉ số PAR Index?")
-    assert answer.answer.startswith("Hà Nam:") and "[1]" in answer.answer
+    assert answer.answer.startswith("Hà Nam — ") and "[1]" in answer.answer
 
 
 def test_unreachable_endpoint_falls_back(seed_settings, embedder):
