@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from qa.text import fold, has_diacritics, modern_tones, normalize
 
@@ -77,6 +78,8 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:[\s_-]+[a-z0-9]+){0,7}$")
 
 def clean(text: str) -> str:
     """Article text without page clutter: trimmed lines, paragraphs separated by a blank line."""
+    _bare.cache_clear()  # the caches hold one article's lines at a time
+    _is_clutter.cache_clear()
     current = _clean_once(normalize(text))
     for _ in range(8):
         again = _clean_once(current)
@@ -123,12 +126,14 @@ def _join_wrapped(lines: list[str]) -> list[str]:
         return [" ".join(lines)]
     out: list[list[str]] = [[lines[0]]]
     words = len(_WORD.findall(lines[0]))  # of the paragraph being joined
-    clutter = _is_clutter(lines[0])
+    clutter: bool | None = None  # of the paragraph being joined, computed when first needed
     for line in lines[1:]:
         prev = out[-1][-1]
         continues = prev[-1] in ",;" or (prev[-1].isalpha() and prev[-1].islower()
                                         and line[0].isalpha() and line[0].islower())
-        line_clutter = _is_clutter(line)
+        if continues and clutter is None:
+            clutter = _is_clutter(prev)
+        line_clutter = _is_clutter(line) if continues and not clutter else None
         if continues and not clutter and not line_clutter:
             out[-1].append(line)
             words += len(_WORD.findall(line))
@@ -148,18 +153,20 @@ def _hard_wrapped(lines: list[str]) -> bool:
     return long >= 0.8 * len(body) and open_ended >= 0.6 * len(body)
 
 
+@lru_cache(maxsize=1 << 16)  # each line is looked at by several rules, in each pass of `clean`
 def _bare(line: str) -> str:
     """Folded line without bullets and edge punctuation, for matching widget words."""
     return _SPACES.sub(" ", _EDGE.sub("", fold(line))).strip()
 
 
 def _words(line: str) -> list[str]:
-    return [modern_tones(w) for w in _WORD.findall(line.lower())]
+    return _WORD.findall(modern_tones(line.lower()))  # tones move within a word: same as per word
 
 
 _CLUTTER_WORDS = 40  # the longest line a clutter rule (download notice, licence) can match
 
 
+@lru_cache(maxsize=1 << 16)
 def _is_clutter(line: str) -> bool:
     """Clutter recognisable from the line alone."""
     bare = _bare(line)
@@ -223,7 +230,7 @@ def _drop_repeats(units: list[tuple[int, str]], drop: list[bool]) -> None:
         if drop[i]:
             continue
         words = _words(line)
-        key = tuple(fold(w) for w in words)
+        key = tuple(fold(" ".join(words)).split(" ")) if words else ()
         if key in seen_keys or _repeats_heading(line, key, headings):
             drop[i] = True
             after_repeat = block

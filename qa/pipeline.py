@@ -93,7 +93,7 @@ class _Prepared:
 def _prepare(path: Path, settings: Settings, known: set[str], watch: Stopwatch) -> _Prepared:
     try:
         with watch.lap("clean"):
-            article = load_article(path, int(settings.max_file_mb * 1024 * 1024))
+            article = load_article(path, int(settings.max_file_mb * 1024 * 1024), settings.max_article_chars)
     except InputError as exc:
         return _Prepared(path, refusal=Refusal(str(path), str(exc)))
     except OSError as exc:

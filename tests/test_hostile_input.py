@@ -15,15 +15,19 @@ from qa.ingest import load_article
 from qa.records import Article
 
 
-def test_ten_megabyte_single_line_is_refused_and_a_one_megabyte_line_is_ingested(hash_settings, tmp_path):
+def test_ten_megabyte_single_line_is_refused_and_a_long_line_is_ingested(hash_settings, tmp_path):
     big = tmp_path / "một dòng.txt"
     big.write_text("Tỉnh Hà Nam cải cách hành chính " * 330_000, encoding="utf-8")  # ~10 MB, no newline
     report = pipeline.ingest([big], hash_settings)  # over the default 5 MB limit: refused with the reason
     assert report.added == [] and len(report.refused) == 1 and "MB" in report.refused[0].reason
     line = tmp_path / "dài.txt"
-    line.write_text("Năm 2021 tỉnh Hà Nam xếp thứ 60/63 về cải cách hành chính, " * 17_000, encoding="utf-8")
-    report = pipeline.ingest([line], hash_settings)  # ~1 MB on one line: chunked like any text
-    assert len(report.added) == 1 and report.chunks_added > 1000
+    line.write_text("Năm 2021 tỉnh Hà Nam xếp thứ 60/63 về cải cách hành chính, " * 3_000, encoding="utf-8")
+    report = pipeline.ingest([line], hash_settings)  # ~180,000 characters on one line: chunked like any text
+    assert len(report.added) == 1 and report.chunks_added > 250
+    longer = tmp_path / "dài hơn.txt"
+    longer.write_text("Năm 2021 tỉnh Hà Nam xếp thứ 60/63 về cải cách hành chính, " * 17_000, encoding="utf-8")
+    report = pipeline.ingest([longer], hash_settings)  # ~1 MB of text: over the article length limit
+    assert report.added == [] and "QA_MAX_ARTICLE_CHARS" in report.refused[0].reason
 
 
 def test_symlink_leaving_the_folder_is_not_followed(hash_settings, tmp_path):
