@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 
 from .config import Settings, pin_threads
-from .errors import QAError
-from .text import display_date
+from .errors import InputError, QAError
+from .text import display_date, printable
 
 log = logging.getLogger("qa")
 
@@ -56,10 +56,7 @@ class _Group(click.Group):
 def main(ctx: click.Context, index_dir: str | None, embedder: str | None, verbose: int) -> None:
     """hoi-dap: ask questions about Vietnamese news articles and get cited passages."""
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        settings = Settings.from_env(index_dir=index_dir, embedder=embedder)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
+    settings = Settings.from_env(index_dir=index_dir, embedder=embedder)  # ConfigError: one line, exit 2
     pin_threads(settings.threads)
     ctx.obj = {"settings": settings}
 
@@ -87,7 +84,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, quiet: bo
     settings = replace(_settings(ctx), device=device) if device else _settings(ctx)
     report = pipeline.ingest(list(paths), settings, rebuild=rebuild, progress=progress)
     for refusal in report.refused:
-        click.echo(f"refused: {refusal.reason}", err=True)
+        click.echo(f"refused: {printable(refusal.reason)}", err=True)  # a name cannot break the line
     counts = report.manifest["counts"] if report.manifest else None
     summary = (f"{len(report.added)} added ({report.chunks_added} chunks), {len(report.unchanged)} unchanged, "
                f"{len(report.duplicates)} duplicates, {len(report.refused)} refused")
@@ -107,13 +104,13 @@ def _filters(province: tuple[str, ...], date_from: str | None, date_to: str | No
 
 
 def _print_answer(answer) -> None:
-    click.echo(answer.answer)
+    click.echo(printable(answer.answer, keep="\n"))
     if answer.citations:
         click.echo()
     for c in answer.citations:
         where = ", ".join(x for x in (c.source, display_date(c.date)) if x)
         passage = c.text if len(c.text) <= 240 else c.text[:240].rstrip() + "…"
-        click.echo(f'[{c.n}] {c.title or c.file} — {where or c.file} — "{passage}"')
+        click.echo(printable(f'[{c.n}] {c.title or c.file} — {where or c.file} — "{passage}"'))
 
 
 @main.command()
@@ -131,21 +128,22 @@ def ask(ctx, question, as_json, k, province, date_from, date_to) -> None:
     assistant = Assistant(_settings(ctx))
     filters = _filters(province, date_from, date_to)
     if question is not None:
-        answer = assistant.ask(question, k, filters)
+        answer = assistant.ask(_decoded(question), k, filters)
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False)) if as_json else _print_answer(answer)
         return
     failures = 0
+    sys.stdin.reconfigure(errors="surrogateescape")  # a line that is not UTF-8 is refused, not a crash
     for line in sys.stdin:
         line = line.rstrip("\n")
         if not line.strip():
             continue
         try:
-            answer = assistant.ask(line, k, filters)
+            answer = assistant.ask(_decoded(line), k, filters)
         except QAError as exc:
             if not as_json:
                 raise
             failures += 1
-            click.echo(json.dumps({"question": line, "error": str(exc)}, ensure_ascii=False))
+            click.echo(json.dumps({"question": printable(line), "error": str(exc)}, ensure_ascii=False))
             continue
         if as_json:
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False), nl=True)
@@ -155,6 +153,15 @@ def ask(ctx, question, as_json, k, province, date_from, date_to) -> None:
             click.echo()
     if failures:
         sys.exit(1)
+
+
+def _decoded(question: str) -> str:
+    """The question as typed; InputError if the terminal passed bytes that are not UTF-8 (Python
+    keeps them as lone surrogates, which no later stage can encode)."""
+    if any("\ud800" <= c <= "\udfff" for c in question):
+        raise InputError("The question is not valid UTF-8 text; set the terminal to UTF-8 and type it again.",
+                         "Câu hỏi không phải văn bản UTF-8 hợp lệ.")
+    return question
 
 
 @main.command()
@@ -168,14 +175,14 @@ def show(ctx, article_id: str, as_json: bool) -> None:
         click.echo(json.dumps(art.to_json(), ensure_ascii=False))
         return
     m = art.meta
-    click.echo(f"# {m.title}")
+    click.echo(printable(f"# {m.title}"))
     for label, value in (("id", art.id), ("file", art.file), ("date", display_date(m.date)), ("source", m.source),
                          ("author", m.author), ("provinces", ", ".join(m.provinces)),
                          ("people", ", ".join(m.people)), ("documents", ", ".join(m.doc_numbers))):
         if value:
-            click.echo(f"{label}: {value}")
+            click.echo(printable(f"{label}: {value}"))
     click.echo()
-    click.echo(art.text)
+    click.echo(printable(art.text, keep="\n\t"))
 
 
 def _article(ctx, article_id: str):
@@ -184,7 +191,7 @@ def _article(ctx, article_id: str):
     reader = IndexReader(_settings(ctx).index_path)
     art = reader.article(article_id)
     if art is None:
-        raise QAError(f"No article with id {article_id!r} in {reader.folder}/ (see `qa list`).")
+        raise QAError(f"No article with id {printable(article_id)!r} in {reader.folder}/ (see `qa list`).")
     return art
 
 
@@ -199,7 +206,7 @@ def list_articles(ctx, as_json: bool) -> None:
         row = {"id": art.id, "file": art.file, "title": art.meta.title, "date": art.meta.date,
                "provinces": list(art.meta.provinces)}
         click.echo(json.dumps(row, ensure_ascii=False) if as_json else
-                   f"{art.id}  {display_date(art.meta.date):10}  {art.file}  {art.meta.title[:70]}")
+                   printable(f"{art.id}  {display_date(art.meta.date):10}  {art.file}  {art.meta.title[:70]}"))
 
 
 @main.command()
@@ -211,7 +218,7 @@ def remove(ctx, article_ids: tuple[str, ...]) -> None:
 
     missing = pipeline.remove(list(article_ids), _settings(ctx))
     for aid in missing:
-        click.echo(f"not in the index: {aid}", err=True)
+        click.echo(f"not in the index: {printable(aid)}", err=True)
     click.echo(f"{len(article_ids) - len(missing)} removed", err=True)
     if missing:
         sys.exit(1)

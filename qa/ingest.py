@@ -12,6 +12,7 @@ from .decode import SUPPORTED_SUFFIXES, read_text, suffix_of
 from .errors import InputError
 from .metadata import extract
 from .records import Article
+from .text import printable
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,14 @@ def load_article(path: Path, max_bytes: int, max_chars: int = 200_000) -> Articl
         raise InputError(f"{path.name}: no article text is left after removing page clutter.")
     if len(text) > max_chars:
         raise InputError(_too_long(path, len(text), max_chars))
-    return Article(article_id(text), path.name, text, extract(raw, text, path.name))
+    name = printable(path.name)
+    return Article(article_id(text), name, text, extract(raw, text, name))
+
+
+def path_key(path: Path) -> str:
+    """The resolved path the index records for a file: valid UTF-8 even when the file system's
+    name is not (undecodable bytes written as \\xNN), so SQLite and JSON can hold it."""
+    return os.fsencode(os.path.realpath(path)).decode("utf-8", "backslashreplace")
 
 
 def _too_long(path: Path, chars: int, max_chars: int) -> str:

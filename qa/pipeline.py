@@ -20,7 +20,7 @@ from .chunk import chunk_article
 from .config import Settings
 from .embed import Embedder, load_embedder
 from .errors import IndexMissing, InputError
-from .ingest import Refusal, discover, load_article
+from .ingest import Refusal, discover, load_article, path_key
 from .records import Answer, Article, Chunk
 from .retrieve import Filters, Query, Retriever
 from .store import MANIFEST, IndexReader, IndexWriter
@@ -98,7 +98,7 @@ def _prepare(path: Path, settings: Settings, known: set[str], watch: Stopwatch) 
         return _Prepared(path, refusal=Refusal(str(path), str(exc)))
     except OSError as exc:
         return _Prepared(path, refusal=Refusal(str(path), f"{path.name}: cannot be read ({exc.strerror})."))
-    key = str(path.resolve())
+    key = path_key(path)
     if article.id in known:  # most likely unchanged or a duplicate: chunk only if it turns out not to be
         return _Prepared(path, key, article)
     return _Prepared(path, key, article, chunked=_chunked(article, settings, watch))

@@ -23,6 +23,24 @@ _QUOTES = {ord("\u201c"): '"', ord("\u201d"): '"', ord("\u2018"): "'", ord("\u20
 _TRANSLATE = {**_SPACE_LIKE, **_INVISIBLE, **_QUOTES, ord("\r"): None}
 
 
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+                          + "".join(map(re.escape, sorted(INVISIBLE))) + "]")
+
+
+def _escape(m: re.Match) -> str:
+    cp = ord(m.group(0))
+    if 0xDC80 <= cp <= 0xDCFF:  # a byte that was not UTF-8 in a file name (surrogateescape)
+        return f"\\x{cp - 0xDC00:02x}"
+    return ascii(m.group(0))[1:-1]
+
+
+def printable(text: str, keep: str = "") -> str:
+    """The text with control, invisible, bidi and line-separator characters and undecodable bytes
+    written as escapes ("a\nb" → "a\\nb"): safe to show on one line of a terminal or a log.
+    Characters in `keep` (say "\n\t" for a whole article) stay as they are."""
+    return _UNPRINTABLE.sub(lambda m: m.group(0) if m.group(0) in keep else _escape(m), text)
+
+
 def normalize(text: str) -> str:
     """NFC, one kind of space, straight quotes, no invisible characters, no CR. Idempotent."""
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).translate(_TRANSLATE))
