@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -35,16 +37,54 @@ class _Group(click.Group):
         except BrokenPipeError:  # `qa ask … | head`: the reader went away; not an error of ours
             sys.stderr.close()
             sys.exit(0)
+        except (OSError, sqlite3.Error) as exc:  # a disk that is full, read-only or not ours
+            if os.environ.get("QA_DEBUG"):
+                raise
+            sentence = _storage_failure(exc)
+            if sentence is None:
+                _unexpected(exc)
+            click.echo(f"error: {sentence}", err=True)
+            sys.exit(2)
         except KeyboardInterrupt:
             click.echo("interrupted; the index is unchanged unless the last step finished.", err=True)
             sys.exit(130)
         except Exception as exc:  # last resort: never show a user a traceback
             if os.environ.get("QA_DEBUG"):
                 raise
-            log.debug("unexpected failure", exc_info=True)
-            click.echo(f"error: unexpected failure ({exc.__class__.__name__}: {exc}); rerun with QA_DEBUG=1 for details.",
-                       err=True)
-            sys.exit(1)
+            _unexpected(exc)
+
+
+def _unexpected(exc: BaseException) -> None:
+    log.debug("unexpected failure", exc_info=exc)
+    click.echo(printable(f"error: unexpected failure ({exc.__class__.__name__}: {exc}); rerun with QA_DEBUG=1 "
+                         "for details."), err=True)
+    sys.exit(1)
+
+
+_NO_SPACE = ("no space is left on the disk", "free some space")
+_READ_ONLY = ("the file system is read-only", "use a writable folder (QA_INDEX_DIR)")
+_DENIED = ("permission is denied", "use a folder you may write to (QA_INDEX_DIR)")
+_IO = ("the disk reported an I/O error", "check the disk")
+_STORAGE_ERRNOS = {errno.ENOSPC: _NO_SPACE, errno.EDQUOT: _NO_SPACE, errno.EROFS: _READ_ONLY,
+                   errno.EACCES: _DENIED, errno.EPERM: _DENIED, errno.EIO: _IO}
+_SQLITE_MESSAGES = {"database or disk is full": _NO_SPACE, "attempt to write a readonly database": _READ_ONLY,
+                    "disk i/o error": _IO}
+
+
+def _storage_failure(exc: BaseException) -> str | None:
+    """One sentence for a write that the disk refused (full, read-only, no permission), or None.
+    The index only switches to a new generation once everything is written, so it is whole."""
+    if isinstance(exc, OSError):
+        found = _STORAGE_ERRNOS.get(exc.errno)
+        target = exc.filename2 or exc.filename  # a copy names its source first
+    else:
+        found = next((v for k, v in _SQLITE_MESSAGES.items() if k in str(exc).lower()), None)
+        target = None
+    if found is None:
+        return None
+    reason, advice = found
+    return printable(f"cannot write {target or 'the index'}: {reason}; the index is as its last completed "
+                     f"ingest left it; {advice} and run the command again.")
 
 
 @click.group(cls=_Group)
