@@ -223,7 +223,7 @@ def _drop_repeats(units: list[tuple[int, str]], drop: list[bool]) -> None:
     slugs = _phrase_counts(units, drop) if has_marks else {}
     seen_keys: set[tuple[str, ...]] = set()
     seen_words: set[str] = set()
-    headings: list[tuple[str, ...]] = []
+    headings: list[tuple[tuple[str, ...], set[str]]] = []
     kept = 0
     after_repeat = -1
     for i, (block, line) in enumerate(units):
@@ -248,7 +248,7 @@ def _drop_repeats(units: list[tuple[int, str]], drop: list[bool]) -> None:
         seen_keys.add(key)
         seen_words.update(words)
         if _heading_like(line, words):
-            headings.append(key)
+            headings.append((key, set(key)))
         kept += 1
 
 
@@ -256,13 +256,18 @@ def _heading_like(line: str, words: list[str]) -> bool:
     return 4 <= len(words) <= 40 and not _SENTENCE_END.search(line)
 
 
-def _repeats_heading(line: str, key: tuple[str, ...], headings: list[tuple[str, ...]]) -> bool:
+def _repeats_heading(line: str, key: tuple[str, ...], headings: list[tuple[tuple[str, ...], set[str]]]) -> bool:
     """A heading-like line that is nearly an earlier heading (an image caption repeating a title)."""
     if not _heading_like(line, list(key)):
         return False
-    for heading in headings[:5] + headings[-20:]:  # the title and nearby headings; bounded work
-        matcher = SequenceMatcher(None, key, heading, autojunk=False)
-        if matcher.real_quick_ratio() >= 0.85 and matcher.quick_ratio() >= 0.85 and matcher.ratio() >= 0.85:
+    words = set(key)
+    for heading, heading_words in headings[:5] + headings[-20:]:  # the title and nearby headings
+        n = len(key) + len(heading)
+        # Cheap bounds first: SequenceMatcher's ratio is at most 2·min(len)/n and at most
+        # 2·(words of the key found in the heading)/n.
+        if 2 * min(len(key), len(heading)) < 0.85 * n or 2 * len(key) - 2 * len(words - heading_words) < 0.85 * n:
+            continue
+        if SequenceMatcher(None, key, heading, autojunk=False).ratio() >= 0.85:
             return True
     return False
 
