@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .clean import clean
+from .config import Settings
 from .decode import SUPPORTED_SUFFIXES, read_text, suffix_of
 from .errors import InputError
 from .metadata import extract
@@ -80,7 +81,7 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Refusal]]:
 RAW_CHARS_FACTOR = 2  # text this many times over the article limit is refused before cleaning
 
 
-def load_article(path: Path, max_bytes: int, max_chars: int = 200_000) -> Article:
+def load_article(path: Path, max_bytes: int, max_chars: int = Settings.max_article_chars) -> Article:
     """Read, clean and describe one file; InputError if it cannot be used.
 
     An article's text is limited to `max_chars` characters once cleaned (embedding is the slow
