@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import errno
+import logging
 import os
 import re
 import stat
@@ -265,6 +266,10 @@ def _count_elements(html: str) -> int:
 def _html_to_text(path: Path, html: str) -> str:
     """Main text of a web page (title first), without scripts, styles, menus or comments."""
     import trafilatura
+
+    # trafilatura warns ("discarding data: None") on pages it finds nothing in; the refusal line
+    # says so once, in our words, so its own lines would only break the one-line-per-file output.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
     html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)  # lxml refuses str input with an encoding decl
     elements = _count_elements(html)
