@@ -61,11 +61,12 @@ SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     "html_many_tags": (".html", _wrapped("<html><body><article>", lambda i: f"<p>Tỉnh <b>Hà</b> Nam số {i}.</p>",
                                         "</article></body></html>")),
     "doc_numbers": (".txt", _repeat(lambda i: f"{i % 9999}-NQ/TU, {i % 999}/2021/NĐ-CP ")),
-    "capitalised_names": (".txt", _repeat(lambda i: f"ông Nguyễn Văn An{i % 7}; Trần Thị Bình, Lê Văn Cường, ")),
+    "capitalised_names": (".txt", _repeat("ông Nguyễn Văn An; Trần Thị Bình, Lê Văn Cường, ")),  # one sentence
     "clutter_lines": (".txt", _repeat(lambda i: ("Chia sẻ\nLượt xem: 503\n© 2021 Báo Hà Nam\n" if i % 2
                                                  else f"{SENTENCE}({i})\n"))),
     "slug_lines": (".txt", lambda n: "Tỉnh Hà Nam cải cách\n\n" + _repeat(lambda i: f"tinh ha nam {i}\n\n")(n)),
-    "licence_then_long": (".txt", _repeat("© Báo Hà Nam, giấy phép số 12/GP-BTTTT\n" + SENTENCE * 4 + "\n")),
+    "licence_then_long": (".txt", _wrapped("", lambda i: f"© Báo Hà Nam, giấy phép số 12/GP-BTTTT\nTin ngắn {i}\n",
+                                           SENTENCE * 5)),  # every licence line is followed by short lines
     "dates_and_sources": (".txt", _repeat(lambda i: f"Ngày {i % 40}/{i % 15}/2021\nNguồn: báo {i}\n")),
     "invisible_chars": (".txt", _repeat("C\u200eốc\u2063 C\u2800ốc\ufe0f \u202eHà\u202c Nam ")),
 }
