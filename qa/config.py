@@ -54,7 +54,7 @@ class Settings:
     rerank_candidates: int = 20
     # Input limits
     max_file_mb: float = 5.0
-    max_article_chars: int = 100_000  # cleaned text of one article: ~170 passages, 10-30 s to embed (README)
+    max_article_chars: int = 50_000  # cleaned text of one article: ~85 passages, at most ~40 s to embed (README)
     max_question_chars: int = 2000
     # Optional LLM (OpenAI-compatible endpoint); off unless both are set.
     llm_url: str = ""
