@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from qa.text import fold, has_diacritics, modern_tones, normalize
 
@@ -77,6 +78,8 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:[\s_-]+[a-z0-9]+){0,7}$")
 
 def clean(text: str) -> str:
     """Article text without page clutter: trimmed lines, paragraphs separated by a blank line."""
+    _bare.cache_clear()  # the caches hold one article's lines at a time
+    _is_clutter.cache_clear()
     current = _clean_once(normalize(text))
     for _ in range(8):
         again = _clean_once(current)
@@ -114,19 +117,32 @@ def _blocks(text: str) -> list[list[str]]:
 
 
 def _join_wrapped(lines: list[str]) -> list[str]:
-    """Join a line with the next when it visibly continues there (comma end, lower-case start)."""
+    """Join a line with the next when it visibly continues there (comma end, lower-case start).
+
+    Linear in the block: a joined paragraph is kept as a list of pieces, and it is tested as
+    clutter only while it is short (every clutter rule but the bare-number ones needs a short
+    line, and a join of two lines that are not clutter is not a bare number)."""
     if len(lines) >= 3 and _hard_wrapped(lines) and not any(_is_clutter(x) or _footer_line(x) for x in lines):
         return [" ".join(lines)]
-    out = [lines[0]]
+    out: list[list[str]] = [[lines[0]]]
+    words = len(_WORD.findall(lines[0]))  # of the paragraph being joined
+    clutter: bool | None = None  # of the paragraph being joined, computed when first needed
     for line in lines[1:]:
-        prev = out[-1]
+        prev = out[-1][-1]
         continues = prev[-1] in ",;" or (prev[-1].isalpha() and prev[-1].islower()
                                         and line[0].isalpha() and line[0].islower())
-        if continues and not _is_clutter(prev) and not _is_clutter(line):
-            out[-1] = f"{prev} {line}"
+        if continues and clutter is None:
+            clutter = _is_clutter(prev)
+        line_clutter = _is_clutter(line) if continues and not clutter else None
+        if continues and not clutter and not line_clutter:
+            out[-1].append(line)
+            words += len(_WORD.findall(line))
+            clutter = words <= _CLUTTER_WORDS and _is_clutter(" ".join(out[-1]))
         else:
-            out.append(line)
-    return out
+            out.append([line])
+            words = len(_WORD.findall(line))
+            clutter = line_clutter
+    return [" ".join(pieces) for pieces in out]
 
 
 def _hard_wrapped(lines: list[str]) -> bool:
@@ -137,15 +153,20 @@ def _hard_wrapped(lines: list[str]) -> bool:
     return long >= 0.8 * len(body) and open_ended >= 0.6 * len(body)
 
 
+@lru_cache(maxsize=1 << 16)  # each line is looked at by several rules, in each pass of `clean`
 def _bare(line: str) -> str:
     """Folded line without bullets and edge punctuation, for matching widget words."""
     return _SPACES.sub(" ", _EDGE.sub("", fold(line))).strip()
 
 
 def _words(line: str) -> list[str]:
-    return [modern_tones(w) for w in _WORD.findall(line.lower())]
+    return _WORD.findall(modern_tones(line.lower()))  # tones move within a word: same as per word
 
 
+_CLUTTER_WORDS = 40  # the longest line a clutter rule (download notice, licence) can match
+
+
+@lru_cache(maxsize=1 << 16)
 def _is_clutter(line: str) -> bool:
     """Clutter recognisable from the line alone."""
     bare = _bare(line)
@@ -156,23 +177,25 @@ def _is_clutter(line: str) -> bool:
     words = len(_WORD.findall(bare))
     if words <= 20 and _DOWNLOAD.search(bare) and not any(c.isdigit() for c in bare):
         return True
-    if words <= 40 and _LICENCE.search(bare):
+    if words <= _CLUTTER_WORDS and _LICENCE.search(bare):
         return True
     return bool(_FILENAME.match(line.strip().lower()))
 
 
 def _drop_footer(lines: list[str], drop: list[bool]) -> None:
     """Drop the page footer: from a licence/copyright line on, when only short lines follow."""
+    short_tail = [True] * (len(lines) + 1)  # short_tail[i]: every line from i on has <= 30 words
+    for i in range(len(lines) - 1, -1, -1):
+        short_tail[i] = short_tail[i + 1] and len(_WORD.findall(lines[i])) <= 30
     for i, line in enumerate(lines):
-        if not _LICENCE.search(_bare(line)) or len(_WORD.findall(line)) > 40:
+        if not short_tail[i + 1] or len(_WORD.findall(line)) > 40 or not _LICENCE.search(_bare(line)):
             continue
-        if all(len(_WORD.findall(rest)) <= 30 for rest in lines[i + 1:]):
-            start = i
-            while start > 0 and (drop[start - 1] or _footer_line(lines[start - 1])):
-                start -= 1
-            for j in range(start, len(lines)):
-                drop[j] = True
-            return
+        start = i
+        while start > 0 and (drop[start - 1] or _footer_line(lines[start - 1])):
+            start -= 1
+        for j in range(start, len(lines)):
+            drop[j] = True
+        return
 
 
 def _footer_line(line: str) -> bool:
@@ -197,18 +220,17 @@ def _drop_related_lists(lines: list[str], drop: list[bool]) -> None:
 def _drop_repeats(units: list[tuple[int, str]], drop: list[bool]) -> None:
     """Drop repeated paragraphs, captions after a repeated heading, slugs and redundant captions."""
     has_marks = any(has_diacritics(line) for _, line in units)
-    vocab = " ".join(" ".join(_WORD.findall(fold(line))) for i, (_, line) in enumerate(units)
-                     if not drop[i])
+    slugs = _phrase_counts(units, drop) if has_marks else {}
     seen_keys: set[tuple[str, ...]] = set()
     seen_words: set[str] = set()
-    headings: list[tuple[str, ...]] = []
+    headings: list[tuple[tuple[str, ...], set[str]]] = []
     kept = 0
     after_repeat = -1
     for i, (block, line) in enumerate(units):
         if drop[i]:
             continue
         words = _words(line)
-        key = tuple(fold(w) for w in words)
+        key = tuple(fold(" ".join(words)).split(" ")) if words else ()
         if key in seen_keys or _repeats_heading(line, key, headings):
             drop[i] = True
             after_repeat = block
@@ -217,7 +239,7 @@ def _drop_repeats(units: list[tuple[int, str]], drop: list[bool]) -> None:
             drop[i] = True
             continue
         after_repeat = -1
-        if has_marks and _is_slug(line, vocab):
+        if has_marks and slugs.get(_slug_phrase(line), 0) >= 2:  # itself and the words it was made from
             drop[i] = True
             continue
         if kept >= 2 and _redundant_caption(line, words, seen_words):
@@ -226,7 +248,7 @@ def _drop_repeats(units: list[tuple[int, str]], drop: list[bool]) -> None:
         seen_keys.add(key)
         seen_words.update(words)
         if _heading_like(line, words):
-            headings.append(key)
+            headings.append((key, set(key)))
         kept += 1
 
 
@@ -234,23 +256,47 @@ def _heading_like(line: str, words: list[str]) -> bool:
     return 4 <= len(words) <= 40 and not _SENTENCE_END.search(line)
 
 
-def _repeats_heading(line: str, key: tuple[str, ...], headings: list[tuple[str, ...]]) -> bool:
+def _repeats_heading(line: str, key: tuple[str, ...], headings: list[tuple[tuple[str, ...], set[str]]]) -> bool:
     """A heading-like line that is nearly an earlier heading (an image caption repeating a title)."""
     if not _heading_like(line, list(key)):
         return False
-    for heading in headings[:5] + headings[-20:]:  # the title and nearby headings; bounded work
-        matcher = SequenceMatcher(None, key, heading, autojunk=False)
-        if matcher.real_quick_ratio() >= 0.85 and matcher.quick_ratio() >= 0.85 and matcher.ratio() >= 0.85:
+    words = set(key)
+    for heading, heading_words in headings[:5] + headings[-20:]:  # the title and nearby headings
+        n = len(key) + len(heading)
+        # Cheap bounds first: SequenceMatcher's ratio is at most 2·min(len)/n and at most
+        # 2·(words of the key found in the heading)/n.
+        if 2 * min(len(key), len(heading)) < 0.85 * n or 2 * len(key) - 2 * len(words - heading_words) < 0.85 * n:
+            continue
+        if SequenceMatcher(None, key, heading, autojunk=False).ratio() >= 0.85:
             return True
     return False
 
 
-def _is_slug(line: str, vocab: str) -> bool:
-    """A lower-case ASCII line whose words are a folded phrase of the article ("tao dot pha")."""
+def _slug_phrase(line: str) -> tuple[str, ...] | None:
+    """The words of a lower-case ASCII line of at most 8 words ("tao dot pha"), else None."""
     if not _SLUG.match(line) or line.count(" ") + 1 > 8:
-        return False
-    phrase = " ".join(_WORD.findall(line.replace("_", " ").replace("-", " ")))
-    return len(re.findall(rf"\b{re.escape(phrase)}\b", vocab)) >= 2  # itself and the source
+        return None
+    return tuple(_WORD.findall(line.replace("_", " ").replace("-", " ")))
+
+
+def _phrase_counts(units: list[tuple[int, str]], drop: list[bool]) -> dict[tuple[str, ...], int]:
+    """How often each slug-like line's words occur, in order, in the folded words of the kept
+    lines: one pass over the words per phrase length, not one scan of the article per line."""
+    kept = [line for i, (_, line) in enumerate(units) if not drop[i]]
+    wanted = {p for p in map(_slug_phrase, kept) if p}
+    if not wanted:
+        return {}
+    vocab = [w for line in kept for w in _WORD.findall(fold(line))]
+    counts = dict.fromkeys(wanted, 0)
+    lengths: dict[str, set[int]] = {}
+    for p in wanted:
+        lengths.setdefault(p[0], set()).add(len(p))
+    for i, w in enumerate(vocab):
+        for n in lengths.get(w, ()):
+            gram = tuple(vocab[i:i + n])
+            if gram in counts:
+                counts[gram] += 1
+    return counts
 
 
 def _redundant_caption(line: str, words: list[str], seen: set[str]) -> bool:

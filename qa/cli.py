@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
 from .config import Settings, pin_threads
-from .errors import QAError
-from .text import display_date
+from .errors import InputError, QAError
+from .text import display_date, printable
 
 log = logging.getLogger("qa")
 
@@ -35,16 +37,54 @@ class _Group(click.Group):
         except BrokenPipeError:  # `qa ask … | head`: the reader went away; not an error of ours
             sys.stderr.close()
             sys.exit(0)
+        except (OSError, sqlite3.Error) as exc:  # a disk that is full, read-only or not ours
+            if os.environ.get("QA_DEBUG"):
+                raise
+            sentence = _storage_failure(exc)
+            if sentence is None:
+                _unexpected(exc)
+            click.echo(f"error: {sentence}", err=True)
+            sys.exit(2)
         except KeyboardInterrupt:
             click.echo("interrupted; the index is unchanged unless the last step finished.", err=True)
             sys.exit(130)
         except Exception as exc:  # last resort: never show a user a traceback
             if os.environ.get("QA_DEBUG"):
                 raise
-            log.debug("unexpected failure", exc_info=True)
-            click.echo(f"error: unexpected failure ({exc.__class__.__name__}: {exc}); rerun with QA_DEBUG=1 for details.",
-                       err=True)
-            sys.exit(1)
+            _unexpected(exc)
+
+
+def _unexpected(exc: BaseException) -> None:
+    log.debug("unexpected failure", exc_info=exc)
+    click.echo(printable(f"error: unexpected failure ({exc.__class__.__name__}: {exc}); rerun with QA_DEBUG=1 "
+                         "for details."), err=True)
+    sys.exit(1)
+
+
+_NO_SPACE = ("no space is left on the disk", "free some space")
+_READ_ONLY = ("the file system is read-only", "use a writable folder (QA_INDEX_DIR)")
+_DENIED = ("permission is denied", "use a folder you may write to (QA_INDEX_DIR)")
+_IO = ("the disk reported an I/O error", "check the disk")
+_STORAGE_ERRNOS = {errno.ENOSPC: _NO_SPACE, errno.EDQUOT: _NO_SPACE, errno.EROFS: _READ_ONLY,
+                   errno.EACCES: _DENIED, errno.EPERM: _DENIED, errno.EIO: _IO}
+_SQLITE_MESSAGES = {"database or disk is full": _NO_SPACE, "attempt to write a readonly database": _READ_ONLY,
+                    "disk i/o error": _IO}
+
+
+def _storage_failure(exc: BaseException) -> str | None:
+    """One sentence for a write that the disk refused (full, read-only, no permission), or None.
+    The index only switches to a new generation once everything is written, so it is whole."""
+    if isinstance(exc, OSError):
+        found = _STORAGE_ERRNOS.get(exc.errno)
+        target = exc.filename2 or exc.filename  # a copy names its source first
+    else:
+        found = next((v for k, v in _SQLITE_MESSAGES.items() if k in str(exc).lower()), None)
+        target = None
+    if found is None:
+        return None
+    reason, advice = found
+    return printable(f"cannot write {target or 'the index'}: {reason}; the index is as its last completed "
+                     f"ingest left it; {advice} and run the command again.")
 
 
 @click.group(cls=_Group)
@@ -56,10 +96,7 @@ class _Group(click.Group):
 def main(ctx: click.Context, index_dir: str | None, embedder: str | None, verbose: int) -> None:
     """hoi-dap: ask questions about Vietnamese news articles and get cited passages."""
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        settings = Settings.from_env(index_dir=index_dir, embedder=embedder)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
+    settings = Settings.from_env(index_dir=index_dir, embedder=embedder)  # ConfigError: one line, exit 2
     pin_threads(settings.threads)
     ctx.obj = {"settings": settings}
 
@@ -87,7 +124,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, quiet: bo
     settings = replace(_settings(ctx), device=device) if device else _settings(ctx)
     report = pipeline.ingest(list(paths), settings, rebuild=rebuild, progress=progress)
     for refusal in report.refused:
-        click.echo(f"refused: {refusal.reason}", err=True)
+        click.echo(f"refused: {printable(refusal.reason)}", err=True)  # a name cannot break the line
     counts = report.manifest["counts"] if report.manifest else None
     summary = (f"{len(report.added)} added ({report.chunks_added} chunks), {len(report.unchanged)} unchanged, "
                f"{len(report.duplicates)} duplicates, {len(report.refused)} refused")
@@ -108,18 +145,18 @@ def _filters(province: tuple[str, ...], date_from: str | None, date_to: str | No
 
 def _print_answer(answer) -> None:
     if answer.resolved_question and answer.resolved_question != answer.question:
-        click.echo(f"({answer.resolved_question})")
-    click.echo(answer.answer)
+        click.echo(f"({printable(answer.resolved_question)})")
+    click.echo(printable(answer.answer, keep="\n"))
     if not answer.found and answer.related:
         click.echo("\nRelated reading (not an answer):")
         for c in answer.related:
-            click.echo(f"- {c.title or c.file}: {c.text[:160].rstrip()}…")
+            click.echo(f"- {printable(c.title or c.file)}: {printable(c.text[:160].rstrip())}…")
     if answer.citations:
         click.echo()
     for c in answer.citations:
         where = ", ".join(x for x in (c.source, display_date(c.date)) if x)
         passage = c.text if len(c.text) <= 240 else c.text[:240].rstrip() + "…"
-        click.echo(f'[{c.n}] {c.title or c.file} — {where or c.file} — "{passage}"')
+        click.echo(printable(f'[{c.n}] {c.title or c.file} — {where or c.file} — "{passage}"'))
 
 
 def _batch_line(line: str) -> tuple[str, list[str]]:
@@ -153,22 +190,23 @@ def ask(ctx, question, as_json, k, province, date_from, date_to) -> None:
     assistant = Assistant(_settings(ctx))
     filters = _filters(province, date_from, date_to)
     if question is not None:
-        answer = assistant.ask(question, k, filters)
+        answer = assistant.ask(_decoded(question), k, filters)
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False)) if as_json else _print_answer(answer)
         return
     failures = 0
+    sys.stdin.reconfigure(errors="surrogateescape")  # a line that is not UTF-8 is refused, not a crash
     for line in sys.stdin:
         line = line.rstrip("\n")
         if not line.strip():
             continue
         try:
-            asked, history = _batch_line(line)
+            asked, history = _batch_line(_decoded(line))
             answer = assistant.ask(asked, k, filters, history=history)
         except QAError as exc:
             if not as_json:
                 raise
             failures += 1
-            click.echo(json.dumps({"question": line, "error": str(exc)}, ensure_ascii=False))
+            click.echo(json.dumps({"question": printable(line), "error": str(exc)}, ensure_ascii=False))
             continue
         if as_json:
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False), nl=True)
@@ -178,6 +216,15 @@ def ask(ctx, question, as_json, k, province, date_from, date_to) -> None:
             click.echo()
     if failures:
         sys.exit(1)
+
+
+def _decoded(question: str) -> str:
+    """The question as typed; InputError if the terminal passed bytes that are not UTF-8 (Python
+    keeps them as lone surrogates, which no later stage can encode)."""
+    if any("\ud800" <= c <= "\udfff" for c in question):
+        raise InputError("The question is not valid UTF-8 text; set the terminal to UTF-8 and type it again.",
+                         "Câu hỏi không phải văn bản UTF-8 hợp lệ.")
+    return question
 
 
 @main.command()
@@ -191,14 +238,14 @@ def show(ctx, article_id: str, as_json: bool) -> None:
         click.echo(json.dumps(art.to_json(), ensure_ascii=False))
         return
     m = art.meta
-    click.echo(f"# {m.title}")
+    click.echo(printable(f"# {m.title}"))
     for label, value in (("id", art.id), ("file", art.file), ("date", display_date(m.date)), ("source", m.source),
                          ("author", m.author), ("provinces", ", ".join(m.provinces)),
                          ("people", ", ".join(m.people)), ("documents", ", ".join(m.doc_numbers))):
         if value:
-            click.echo(f"{label}: {value}")
+            click.echo(printable(f"{label}: {value}"))
     click.echo()
-    click.echo(art.text)
+    click.echo(printable(art.text, keep="\n\t"))
 
 
 def _article(ctx, article_id: str):
@@ -207,7 +254,7 @@ def _article(ctx, article_id: str):
     reader = IndexReader(_settings(ctx).index_path)
     art = reader.article(article_id)
     if art is None:
-        raise QAError(f"No article with id {article_id!r} in {reader.folder}/ (see `qa list`).")
+        raise QAError(f"No article with id {printable(article_id)!r} in {reader.folder}/ (see `qa list`).")
     return art
 
 
@@ -222,7 +269,7 @@ def list_articles(ctx, as_json: bool) -> None:
         row = {"id": art.id, "file": art.file, "title": art.meta.title, "date": art.meta.date,
                "provinces": list(art.meta.provinces)}
         click.echo(json.dumps(row, ensure_ascii=False) if as_json else
-                   f"{art.id}  {display_date(art.meta.date):10}  {art.file}  {art.meta.title[:70]}")
+                   printable(f"{art.id}  {display_date(art.meta.date):10}  {art.file}  {art.meta.title[:70]}"))
 
 
 @main.command()
@@ -234,7 +281,7 @@ def remove(ctx, article_ids: tuple[str, ...]) -> None:
 
     missing = pipeline.remove(list(article_ids), _settings(ctx))
     for aid in missing:
-        click.echo(f"not in the index: {aid}", err=True)
+        click.echo(f"not in the index: {printable(aid)}", err=True)
     click.echo(f"{len(article_ids) - len(missing)} removed", err=True)
     if missing:
         sys.exit(1)

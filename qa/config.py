@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+
+from .errors import QAError
 
 
 def _default_model_dir() -> str:
@@ -52,6 +55,7 @@ class Settings:
     rerank_candidates: int = 20
     # Input limits
     max_file_mb: float = 5.0
+    max_article_chars: int = 50_000  # cleaned text of one article: ~85 passages, at most ~40 s to embed (README)
     max_question_chars: int = 2000
     # Optional LLM (OpenAI-compatible endpoint); off unless both are set.
     llm_url: str = ""
@@ -63,25 +67,85 @@ class Settings:
     api_token: str = ""
     auth: str = ""  # "user:password" for the Gradio page
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            _check(f.name, getattr(self, f.name))
+        if self.chunk_overlap >= self.chunk_size:
+            raise ConfigError(f"QA_CHUNK_OVERLAP={self.chunk_overlap} must be smaller than "
+                              f"QA_CHUNK_SIZE={self.chunk_size}.")
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Defaults, then `QA_*` environment variables, then explicit keyword overrides."""
+        """Defaults, then `QA_*` environment variables, then explicit keyword overrides.
+
+        An unknown `QA_*` variable, a value of the wrong type, out of range, not finite or not one
+        of the choices is a ConfigError: one sentence naming the variable."""
+        names = {f"QA_{f.name.upper()}" for f in fields(cls)}
+        unknown = sorted(v for v in os.environ if v.startswith("QA_") and v not in names | OTHER_VARIABLES)
+        if unknown:
+            raise ConfigError(f"{unknown[0]} is not a setting of this version (see the README's "
+                              "Configuration section); remove it or correct its name.")
         values: dict[str, object] = {}
         for f in fields(cls):
-            raw = os.environ.get(f"QA_{f.name.upper()}")
-            if raw is None or raw == "":
+            var = f"QA_{f.name.upper()}"
+            raw = os.environ.get(var)
+            if raw is None or raw.strip() == "":
                 continue
             default = getattr(cls, f.name)
+            if isinstance(default, str):
+                values[f.name] = raw
+                continue
             try:
-                values[f.name] = type(default)(raw) if not isinstance(default, str) else raw
-            except ValueError as exc:
-                raise ValueError(f"QA_{f.name.upper()}={raw!r} is not a valid {type(default).__name__}") from exc
+                values[f.name] = type(default)(raw.strip())
+            except ValueError:
+                kind = "a whole number" if isinstance(default, int) else "a number"
+                raise ConfigError(f"{var}={raw!r} is not {kind}.") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)
 
     @property
     def index_path(self) -> Path:
         return Path(self.index_dir)
+
+
+class ConfigError(QAError, ValueError):
+    """A setting with a value the product cannot use."""
+
+
+# QA_* variables read outside Settings: tracebacks (qa.cli), CORS origins (qa.server), the eval
+# folder of benchmarks/embedders.py.
+OTHER_VARIABLES = frozenset({"QA_DEBUG", "QA_ALLOWED_ORIGINS", "QA_EVAL_DIR"})
+
+_CHOICES = {"device": ("cpu", "cuda"), "fusion": ("score", "rrf")}
+_NOT_EMPTY = ("index_dir", "embedder", "model_dir", "feedback_log", "upload_dir")
+# Inclusive ranges; None: no upper bound.
+_RANGES: dict[str, tuple[float, float | None]] = {
+    "threads": (1, 1024), "gpu_batch_size": (1, 65_536), "batch_size": (1, 65_536), "embed_group": (1, 1_000_000),
+    "chunk_size": (50, 100_000), "chunk_overlap": (0, 100_000), "commit_every": (1, None),
+    "ivf_threshold": (1, None), "top_k": (1, 50), "candidates": (1, 100_000),
+    "weight_lexical": (0, 1000), "weight_folded": (0, 1000), "weight_dense": (0, 1000),
+    "weight_dense_unseen": (0, 1000), "rrf_k": (0, 1_000_000), "min_relevance": (0, 1),
+    "min_cosine_english": (-1, 1), "rerank_candidates": (1, 10_000), "max_file_mb": (0.001, 1024),
+    "max_article_chars": (100, 100_000_000), "max_question_chars": (1, 1_000_000),
+}
+
+
+def _check(name: str, value: object) -> None:
+    """One sentence naming QA_<NAME> if the value is not usable."""
+    var = f"QA_{name.upper()}"
+    if name in _CHOICES and value not in _CHOICES[name]:
+        raise ConfigError(f"{var}={value!r} is not one of {', '.join(_CHOICES[name])}.")
+    if name in _NOT_EMPTY and not str(value).strip():
+        raise ConfigError(f"{var} must not be empty.")
+    if name in _RANGES:
+        low, high = _RANGES[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{var}={value!r} is not a number.")
+        if not math.isfinite(value):
+            raise ConfigError(f"{var}={value!r} is not a finite number.")
+        if value < low or (high is not None and value > high):
+            span = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+            raise ConfigError(f"{var}={value!r} is out of range; it must be {span}.")
 
 
 def pin_threads(n: int) -> None:

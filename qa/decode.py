@@ -6,8 +6,13 @@ Every refusal is an `InputError` whose message names the file and says what to d
 from __future__ import annotations
 
 import codecs
+import errno
+import logging
+import os
 import re
+import stat
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 from qa.errors import InputError
@@ -46,11 +51,16 @@ _VNI_PAIR = re.compile(r"[aeiouyAEIOUY](?:[øùûõïåäöëÙØÛÕÏÅÄÖË]
                        r"|\b[ñÑ][aeiouöôAEIOUÖÔ]|[öÖ][ôÔ]")
 
 
+_ASCII_LETTERS = re.compile(r"[A-Za-z]")
+_FONT_SCAN_CHARS = 100_000  # a legacy-font text is so throughout: its start is enough to tell
+
+
 def legacy_font(text: str) -> str | None:
     """The legacy font encoding ("TCVN3 (ABC)" or "VNI") the text was typed in, or None for Unicode."""
-    words = text.split()
+    sample = text[:_FONT_SCAN_CHARS]
+    words = sample.split()
     visible = sum(len(w) for w in words)
-    if not words or sum(1 for c in text if c.isascii() and c.isalpha()) < 0.4 * visible:
+    if not words or len(_ASCII_LETTERS.findall(sample)) < 0.4 * visible:
         return None  # legacy-font Vietnamese is mostly ASCII letters; this is something else
     tcvn3 = sum(1 for w in words if _tcvn3_word(w))
     vni = sum(1 for w in words if _VNI_PAIR.search(w))
@@ -72,13 +82,19 @@ def _tcvn3_word(word: str) -> bool:
     return False
 
 
+def suffix_of(path: Path) -> str:
+    """The lower-case extension, also of a name that is only one (".txt", which Path.suffix misses)."""
+    name = Path(path).name.lower()
+    return Path(name).suffix or (name if name in SUPPORTED_SUFFIXES else "")
+
+
 def read_text(path: Path, max_bytes: int) -> str:
     """The text of a .txt, .md, .html or .htm file, decoded and normalised; InputError if unusable."""
     path = Path(path)
-    suffix = path.suffix.lower()
+    suffix = suffix_of(path)
     if suffix not in SUPPORTED_SUFFIXES:
-        shown = suffix or "files without an extension"
-        raise InputError(f"{path.name}: {shown} is not supported; use a .txt, .md, .html or .htm file.")
+        shown = f"{suffix} is" if suffix else "a file without an extension is"
+        raise InputError(f"{path.name}: {shown} not supported; use a .txt, .md, .html or .htm file.")
     data = _read_bytes(path, max_bytes)
     text = _decode(path, data)
     _refuse_binary_text(path, text)
@@ -97,26 +113,52 @@ def read_text(path: Path, max_bytes: int) -> str:
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, read only from a regular file (a FIFO, socket or device would block or
+    never end) and never more than the limit allows."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(f"{path.name}: the file is {_mb(size)}, over the {_mb(max_bytes)} limit.")
-        with path.open("rb") as fh:
-            data = fh.read(max_bytes + 1)
-    except InputError:
-        raise
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except IsADirectoryError:
         raise InputError(f"{path.name}: this is a folder, not a file.") from None
     except FileNotFoundError:
         raise InputError(f"{path.name}: the file does not exist.") from None
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise InputError(f"{path.name}: the file could not be read ({reason.lower()}).") from None
+        if exc.errno == errno.ELOOP:
+            raise InputError(f"{path.name}: this link leads back to itself (a loop of links).") from None
+        raise InputError(f"{path.name}: the file could not be read ({_reason(exc)}).") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{path.name}: this is a folder, not a file.")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{path.name}: this is {_kind(info.st_mode)}, not a regular file.")
+        if info.st_size > max_bytes:
+            raise InputError(f"{path.name}: the file is {_mb(info.st_size)}, over the {_mb(max_bytes)} limit.")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(f"{path.name}: the file could not be read ({_reason(exc)}).") from None
+    finally:
+        os.close(fd)
     if len(data) > max_bytes:
         raise InputError(f"{path.name}: the file is over the {_mb(max_bytes)} limit.")
     if not data.strip():
         raise InputError(f"{path.name}: the file is empty.")
     return data
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or type(exc).__name__).lower()
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
 
 
 def _mb(n: int) -> str:
@@ -182,8 +224,11 @@ def _detect(path: Path, data: bytes) -> str:
 
 
 def _control_ratio(text: str) -> float:
-    bad = sum(1 for c in text if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn")
-              and c not in _ALLOWED_CONTROLS)
+    """Share of control, surrogate, private-use and unassigned characters (counted per distinct
+    character, so a long text costs one pass in C)."""
+    counts = Counter(text)
+    bad = sum(n for c, n in counts.items() if c not in _ALLOWED_CONTROLS
+              and unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn"))
     return bad / max(1, len(text))
 
 
@@ -191,9 +236,10 @@ def _plausible(text: str) -> bool:
     """Mostly letters, digits, spaces and punctuation, no control characters: real text."""
     if "\ufffd" in text or _control_ratio(text) > 0.001:
         return False
-    visible = [c for c in text if not c.isspace()]
-    letters = sum(1 for c in visible if c.isalpha() or unicodedata.category(c) == "Mn")
-    return letters >= 0.5 * max(1, len(visible))
+    counts = Counter(text)
+    visible = sum(n for c, n in counts.items() if not c.isspace())
+    letters = sum(n for c, n in counts.items() if c.isalpha() or unicodedata.category(c) == "Mn")
+    return letters >= 0.5 * max(1, visible)
 
 
 def _refuse_binary_text(path: Path, text: str) -> None:
@@ -201,11 +247,35 @@ def _refuse_binary_text(path: Path, text: str) -> None:
         raise InputError(f"{path.name}: the file contains binary data, not text.")
 
 
+# trafilatura's time grows with the square of the element count (2 s for 20,000 <p>, 75 s for
+# 80,000 on this machine); news pages have a few thousand elements.
+MAX_HTML_ELEMENTS = 20_000
+
+
+def _count_elements(html: str) -> int:
+    """Elements of the page as lxml parses it (in C: 20 ms for 20,000)."""
+    import lxml.etree
+    import lxml.html
+
+    try:
+        return sum(1 for _ in lxml.html.fromstring(html).iter())
+    except (lxml.etree.ParserError, ValueError):
+        return 0  # empty or unparsable: trafilatura finds no text and the page is refused for that
+
+
 def _html_to_text(path: Path, html: str) -> str:
     """Main text of a web page (title first), without scripts, styles, menus or comments."""
     import trafilatura
 
+    # trafilatura warns ("discarding data: None") on pages it finds nothing in; the refusal line
+    # says so once, in our words, so its own lines would only break the one-line-per-file output.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+
     html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)  # lxml refuses str input with an encoding decl
+    elements = _count_elements(html)
+    if elements > MAX_HTML_ELEMENTS:
+        raise InputError(f"{path.name}: the page has {elements:,} HTML elements, more than the "
+                         f"{MAX_HTML_ELEMENTS:,} an article page needs; save the article's text as .txt instead.")
     doc = None
     for recall in (False, True):
         doc = trafilatura.bare_extraction(html, include_comments=False, include_tables=True,
@@ -223,22 +293,26 @@ def _html_to_text(path: Path, html: str) -> str:
     return body
 
 
+# Linear on any input: [ \t] where a line's start or end is matched (\s would run on through the
+# following blank lines from every line start), and a span's inside never holds its own delimiter
+# (an opener without a closer then stops at the next opener instead of scanning to the end).
 _MD_RULES = (
-    (re.compile(r"^\s*```.*$|^\s*~~~.*$", re.M), ""),  # code fences
-    (re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$", re.M), ""),  # horizontal rules
-    (re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$", re.M), ""),  # table rules
-    (re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+.*$", re.M), ""),  # reference link definitions
-    (re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", re.M), r"\1"),  # ATX headings
-    (re.compile(r"^\s{0,3}>\s?", re.M), ""),  # block quotes
-    (re.compile(r"^(\s*)[-*+]\s+(?=\S)", re.M), r"\1"),  # bullets
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images → alt text
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links → link text
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # reference links
-    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),  # autolinks
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # strong
+    (re.compile(r"^[ \t]*(?:```|~~~).*$", re.M), ""),  # code fences
+    (re.compile(r"^[ \t]{0,3}(?:[-*_][ \t]*){3,}$", re.M), ""),  # horizontal rules
+    (re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$", re.M), ""),  # table rules
+    (re.compile(r"^[ \t]{0,3}\[[^\[\]\n]+\]:[ \t]*\S+.*$", re.M), ""),  # reference link definitions
+    (re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$", re.M), r"\1"),  # ATX headings
+    (re.compile(r"^[ \t]{0,3}>[ \t]?", re.M), ""),  # block quotes
+    (re.compile(r"^([ \t]*)[-*+][ \t]+(?=\S)", re.M), r"\1"),  # bullets
+    (re.compile(r"!\[([^\[\]\n]*)\]\([^()\n]*\)"), r"\1"),  # images → alt text
+    (re.compile(r"\[([^\[\]\n]+)\]\([^()\n]*\)"), r"\1"),  # links → link text
+    (re.compile(r"\[([^\[\]\n]+)\]\[[^\[\]\n]*\]"), r"\1"),  # reference links
+    (re.compile(r"<(https?://[^<>\s]+)>"), r"\1"),  # autolinks
+    (re.compile(r"\*\*(?=\S)((?:[^*\n]|\*(?!\*))+?)(?<=\S)\*\*"), r"\1"),  # strong **x**
+    (re.compile(r"__(?=\S)((?:[^_\n]|_(?!_))+?)(?<=\S)__"), r"\1"),  # strong __x__
     (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # emphasis *x*
     (re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])"), r"\1"),  # emphasis _x_
-    (re.compile(r"~~(?=\S)(.+?)(?<=\S)~~"), r"\1"),  # strike-through
+    (re.compile(r"~~(?=\S)((?:[^~\n]|~(?!~))+?)(?<=\S)~~"), r"\1"),  # strike-through
     (re.compile(r"`([^`\n]+)`"), r"\1"),  # inline code
 )
 

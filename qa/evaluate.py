@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 import statistics
-from collections import Counter
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 

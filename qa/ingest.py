@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .clean import clean
-from .decode import SUPPORTED_SUFFIXES, read_text
+from .config import Settings
+from .decode import SUPPORTED_SUFFIXES, read_text, suffix_of
 from .errors import InputError
 from .metadata import extract
 from .records import Article
+from .text import printable
 
 
 @dataclass(frozen=True)
@@ -26,24 +29,47 @@ def article_id(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def _real(path: Path) -> Path | None:
+    """Where a path finally points, or None for a dangling link or a loop of links."""
+    try:
+        return Path(os.path.realpath(path, strict=True))
+    except (OSError, RuntimeError):
+        return None
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
 def discover(paths: list[Path]) -> tuple[list[Path], list[Refusal]]:
-    """Expand folders (recursively, supported types only, no hidden files); links leaving a folder are skipped."""
+    """Expand folders recursively into their supported files.
+
+    A file named on the command line is taken as given. Inside a folder: hidden folders (`.git`,
+    `.cache`) are not searched; a hidden file of a supported type (`.draft.txt`, `..txt`) is
+    refused with a line, so that nothing is skipped silently; a link leaving the folder is refused;
+    a dangling link or a loop of links is passed on and refused when it is read."""
     found: list[Path] = []
     refused: list[Refusal] = []
     for path in paths:
         if path.is_dir():
-            root = path.resolve()
+            root = _real(path) or path
             for p in sorted(path.rglob("*")):
-                if any(part.startswith(".") for part in p.relative_to(path).parts) or p.is_dir():
+                parts = p.relative_to(path).parts
+                if any(_hidden(part) for part in parts[:-1]) or p.is_dir():
                     continue
-                if p.suffix.lower() not in SUPPORTED_SUFFIXES:
+                if suffix_of(p) not in SUPPORTED_SUFFIXES:
                     continue
-                if p.is_symlink() and not p.resolve().is_relative_to(root):
+                if _hidden(p.name):
+                    refused.append(Refusal(str(p), f"{p.name}: a hidden file (its name starts with a dot) is not "
+                                                   "ingested from a folder; rename it, or name it on the command line."))
+                    continue
+                target = _real(p) if p.is_symlink() else None
+                if target is not None and not target.is_relative_to(root):
                     refused.append(Refusal(str(p), f"{p.name}: a link pointing outside {path}/ is not followed."))
                     continue
                 found.append(p)
-        elif path.exists():
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        elif os.path.lexists(path):
+            if suffix_of(path) not in SUPPORTED_SUFFIXES:
                 refused.append(Refusal(str(path), f"{path.name}: unsupported file type (use {', '.join(SUPPORTED_SUFFIXES)})."))
             else:
                 found.append(path)
@@ -52,10 +78,33 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Refusal]]:
     return found, refused
 
 
-def load_article(path: Path, max_bytes: int) -> Article:
-    """Read, clean and describe one file; InputError if it cannot be used."""
+RAW_CHARS_FACTOR = 2  # text this many times over the article limit is refused before cleaning
+
+
+def load_article(path: Path, max_bytes: int, max_chars: int = Settings.max_article_chars) -> Article:
+    """Read, clean and describe one file; InputError if it cannot be used.
+
+    An article's text is limited to `max_chars` characters once cleaned (embedding is the slow
+    stage, about 600 characters per passage); text more than RAW_CHARS_FACTOR times over it is
+    refused before cleaning, so the time spent on a file stays bounded whatever its shape."""
     raw = read_text(path, max_bytes)
+    if len(raw) > RAW_CHARS_FACTOR * max_chars:
+        raise InputError(_too_long(path, len(raw), max_chars))
     text = clean(raw)
     if len(text.strip()) < 20:
         raise InputError(f"{path.name}: no article text is left after removing page clutter.")
-    return Article(article_id(text), path.name, text, extract(raw, text, path.name))
+    if len(text) > max_chars:
+        raise InputError(_too_long(path, len(text), max_chars))
+    name = printable(path.name)
+    return Article(article_id(text), name, text, extract(raw, text, name))
+
+
+def path_key(path: Path) -> str:
+    """The resolved path the index records for a file: valid UTF-8 even when the file system's
+    name is not (undecodable bytes written as \\xNN), so SQLite and JSON can hold it."""
+    return os.fsencode(os.path.realpath(path)).decode("utf-8", "backslashreplace")
+
+
+def _too_long(path: Path, chars: int, max_chars: int) -> str:
+    return (f"{path.name}: the text is too long for one article ({chars:,} characters; the limit is "
+            f"{max_chars:,}, QA_MAX_ARTICLE_CHARS); split it into several articles.")

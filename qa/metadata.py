@@ -41,8 +41,10 @@ _EVENT = re.compile(
     re.I)
 _CITED_DOC = re.compile(r"\d+[-/][A-ZĐ][\w/-]*\s*,?\s*$|\b(?:ký|ban hành|số)\s*$")
 
-_SOURCE = re.compile(r"^\s*(?:nguồn(?: tin)?|source)\s*[:：]\s*(.+?)\s*$", re.I | re.M)
-_WEBSITE = re.compile(r"^\s*website\s*[:：]\s*(\S+)", re.I | re.M)
+# [ \t] rather than \s at line starts and ends: \s would run across the following blank lines
+# from every line start (quadratic on a file of many blank lines).
+_SOURCE = re.compile(r"^[ \t]*(?:nguồn(?: tin)?|source)[ \t]*[:：][ \t]*(\S.*?)[ \t]*$", re.I | re.M)
+_WEBSITE = re.compile(r"^[ \t]*website[ \t]*[:：][ \t]*(\S+)", re.I | re.M)
 _DOMAIN = re.compile(r"^(?:[a-z0-9-]+\.)+(?:vn|com|net|org|gov|edu|info|int)(?:\.[a-z]{2})?(?:/\S*)?$",
                      re.I)
 _SITE_NAME = re.compile(r"^(?:báo|tạp chí|cổng thông tin|trang thông tin|đài phát thanh|"
@@ -170,10 +172,13 @@ def _source(raw: str, paras: list[str]) -> str | None:
         value = found[-1]
         return _host(value) or value.rstrip(" .;,") or None
     lines = [line.strip() for line in raw.split("\n") if line.strip()]
-    marks = [i for i, line in enumerate(lines) if _FOOTER_MARK.search(line)]
+    near_mark = set()  # lines within 3 of a footer mark (licence, editor, address…)
+    for i, line in enumerate(lines):
+        if _FOOTER_MARK.search(line):
+            near_mark.update(range(i - 3, i + 4))
     for i, line in enumerate(lines):
         if (_SITE_NAME.match(line) and len(_WORD.findall(line)) <= 10 and not _END.search(line)
-                and (_all_caps(line) or any(abs(i - j) <= 3 for j in marks))):
+                and (_all_caps(line) or i in near_mark)):
             return _site_case(line)
     website = _WEBSITE.search(raw)
     if website and (host := _host(website.group(1))):
@@ -254,7 +259,14 @@ def _name_at(text: str, pos: int) -> tuple[str | None, int]:
     return " ".join(words), end
 
 
+_STOP = re.compile(r"\.(?:\s|$)")
+LIST_SCAN_CHARS = 2_000  # a "; Name," list is read this far into the sentence after a trigger
+
+
 def _people(text: str) -> tuple[str, ...]:
+    """Linear in the text: each sentence's "; Name," list is read once, from its first trigger
+    (later triggers of the same sentence would find the same items), and at most
+    LIST_SCAN_CHARS into it."""
     seen: dict[str, str] = {}
 
     def add(name: str | None, trigger: str = "") -> None:
@@ -262,14 +274,15 @@ def _people(text: str) -> tuple[str, ...]:
             return
         seen.setdefault(fold(name), name)
 
+    sentence_end = -1  # end of the sentence whose list was read last
     for m in _TRIGGER.finditer(text):
         name, end = _name_at(text, m.end())
         add(name, m.group(0).strip(" :"))
-        if name is None:
+        if name is None or end < sentence_end:
             continue
-        stop = re.search(r"\.(?:\s|$)", text[end:])
-        sentence = text[end:end + stop.start()] if stop else text[end:]
-        for item in _LIST_ITEM.finditer(sentence):
+        stop = _STOP.search(text, end, end + LIST_SCAN_CHARS)
+        sentence_end = stop.start() if stop else min(len(text), end + LIST_SCAN_CHARS)
+        for item in _LIST_ITEM.finditer(text, end, sentence_end):
             candidate = item.group(1).split()
             if _name_words(candidate) and candidate[0] not in _NOT_NAME:
                 add(" ".join(candidate))

@@ -22,7 +22,7 @@ from .chunk import chunk_article, library_versions
 from .config import Settings
 from .embed import Embedder, load_embedder
 from .errors import InputError
-from .ingest import Refusal, discover, load_article
+from .ingest import Refusal, discover, load_article, path_key
 from .records import Answer, Article, Chunk
 from .retrieve import Filters, Query, Retriever, is_question_word
 from .store import MANIFEST, IndexReader, IndexWriter, damaged, read_manifest
@@ -98,12 +98,12 @@ class _Prepared:
 def _prepare(path: Path, settings: Settings, known: set[str], watch: Stopwatch) -> _Prepared:
     try:
         with watch.lap("clean"):
-            article = load_article(path, int(settings.max_file_mb * 1024 * 1024))
+            article = load_article(path, int(settings.max_file_mb * 1024 * 1024), settings.max_article_chars)
     except InputError as exc:
         return _Prepared(path, refusal=Refusal(str(path), str(exc)))
     except OSError as exc:
         return _Prepared(path, refusal=Refusal(str(path), f"{path.name}: cannot be read ({exc.strerror})."))
-    key = str(path.resolve())
+    key = path_key(path)
     if article.id in known:  # most likely unchanged or a duplicate: chunk only if it turns out not to be
         return _Prepared(path, key, article)
     return _Prepared(path, key, article, chunked=_chunked(article, settings, watch))

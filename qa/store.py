@@ -8,6 +8,8 @@ switch generations by re-reading the manifest. The FAISS id of a chunk is its SQ
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
@@ -66,11 +68,17 @@ def read_manifest(folder: Path) -> dict:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexMismatch(f"The index manifest {path} is unreadable; rebuild with `qa ingest --rebuild`.") from exc
+    if not isinstance(manifest, dict):
+        raise IndexMismatch(f"The index manifest {path} is unreadable; rebuild with `qa ingest --rebuild`.")
     if manifest.get("format") != FORMAT:
         raise IndexMismatch(
             f"The index in {folder}/ has format {manifest.get('format')!r}, this version reads {FORMAT}; "
             "rebuild with `qa ingest --rebuild`."
         )
+    files, counts = manifest.get("files"), manifest.get("counts")
+    if (not _MANIFEST_KEYS <= manifest.keys() or not isinstance(files, dict) or not isinstance(counts, dict)
+            or not {"sqlite", "faiss", "lexical"} <= files.keys() or "chunks" not in counts):
+        raise IndexMismatch(f"The index manifest {path} is incomplete; rebuild with `qa ingest --rebuild`.")
     return manifest
 
 
@@ -82,6 +90,8 @@ def damaged(folder: Path, cause: object) -> IndexMismatch:
     what = cause if isinstance(cause, str) else cause.__class__.__name__
     return IndexMismatch(f"The index in {folder}/ is damaged ({what}); repair it with `qa ingest --rebuild`.",
                          DAMAGED_VI)
+_MANIFEST_KEYS = {"generation", "model", "dim", "chunking", "files", "counts", "next_pos", "created"}
+_WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 def _article_from_row(row: sqlite3.Row) -> Article:
@@ -261,6 +271,8 @@ class IndexWriter:
         try:
             self._open(model_id, backend, dim, chunking, rebuild)
         except BaseException:
+            for p in getattr(self, "_tmp_files", []):  # a half-copied store would only take space
+                p.unlink(missing_ok=True)
             self._lock.release()
             raise
 
@@ -290,8 +302,8 @@ class IndexWriter:
         self.lexical = LexicalIndex.empty()
         self._lex_from_store = False  # rebuild the lexical index from the stored terms (older index)
         if old:
+            self.dense = self._check_previous(old)
             shutil.copyfile(self.folder / old["files"]["sqlite"], self._sqlite)
-            self.dense = vectors.read(self.folder / old["files"]["faiss"])
             try:
                 self.lexical = LexicalIndex.load(self.folder / old["files"]["lexical"])
             except (OSError, ValueError):
@@ -303,6 +315,27 @@ class IndexWriter:
         self.db = sqlite3.connect(self._sqlite)
         self.db.executescript(_SCHEMA)
         self.changed = self._lex_from_store  # an older index is upgraded by any ingest
+
+    def _check_previous(self, old: dict):
+        """The previous generation's vectors, once its files are known to be whole; IndexMismatch
+        (naming `qa ingest --rebuild`) for a missing, truncated or corrupt file."""
+        try:
+            faiss_file = self.folder / old["files"]["faiss"]
+            size = old.get("sizes", {}).get("faiss")
+            if size is not None and faiss_file.stat().st_size != size:
+                raise ValueError(f"{faiss_file.name} has {faiss_file.stat().st_size} bytes, the manifest says {size}")
+            dense = vectors.read(faiss_file)
+            uri = (self.folder / old["files"]["sqlite"]).resolve(strict=True).as_uri() + "?mode=ro"
+            with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+                db.execute("SELECT COUNT(*) FROM chunks").fetchone()
+            if dense.ntotal != old["counts"]["chunks"]:
+                raise ValueError("the vectors and the manifest disagree")
+        except Exception as exc:  # sqlite, faiss and the file system raise unrelated types for damage
+            if isinstance(exc, OSError) and exc.errno in _WRITE_ERRORS:
+                raise
+            raise IndexMismatch(f"The index in {self.folder}/ is damaged ({exc.__class__.__name__}); "
+                                "repair it with `qa ingest --rebuild`.") from exc
+        return dense
 
     def _previous(self) -> dict | None:
         try:

@@ -7,9 +7,38 @@ import unicodedata
 
 # Characters that render as white space or nothing; mapped once so offsets stay meaningful.
 _SPACE_LIKE = dict.fromkeys(map(ord, "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"), " ")
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Invisible inside a word (they would split or hide it from search): zero-width spaces and joiners,
+# soft hyphen, LRM/RLM and the Arabic letter mark, bidi embeddings/overrides/isolates, word joiner
+# and invisible operators, CGJ, variation selectors, Mongolian and Hangul fillers, Khmer inherent
+# vowels, the blank braille pattern, musical formatting and tag characters.
+_INVISIBLE_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F),
+    (0x2800, 0x2800), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE007F), (0xE0100, 0xE01EF),
+)
+INVISIBLE = frozenset(chr(c) for a, b in _INVISIBLE_RANGES for c in range(a, b + 1))
+_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE), None)
 _QUOTES = {ord("\u201c"): '"', ord("\u201d"): '"', ord("\u2018"): "'", ord("\u2019"): "'"}
 _TRANSLATE = {**_SPACE_LIKE, **_INVISIBLE, **_QUOTES, ord("\r"): None}
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+                          + "".join(map(re.escape, sorted(INVISIBLE))) + "]")
+
+
+def _escape(m: re.Match) -> str:
+    cp = ord(m.group(0))
+    if 0xDC80 <= cp <= 0xDCFF:  # a byte that was not UTF-8 in a file name (surrogateescape)
+        return f"\\x{cp - 0xDC00:02x}"
+    return ascii(m.group(0))[1:-1]
+
+
+def printable(text: str, keep: str = "") -> str:
+    """The text with control, invisible, bidi and line-separator characters and undecodable bytes
+    written as escapes ("a\nb" → "a\\nb"): safe to show on one line of a terminal or a log.
+    Characters in `keep` (say "\n\t" for a whole article) stay as they are."""
+    return _UNPRINTABLE.sub(lambda m: m.group(0) if m.group(0) in keep else _escape(m), text)
 
 
 def normalize(text: str) -> str:

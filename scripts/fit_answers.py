@@ -39,11 +39,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.answer import assemble  # noqa: E402
-from qa.answer import select  # noqa: E402
+from qa import evaluate, pipeline  # noqa: E402
+from qa.answer import assemble, select  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.embed import load_embedder  # noqa: E402
-from qa import evaluate, pipeline  # noqa: E402
 from qa.evaluate import Case, corpus_articles, judge  # noqa: E402
 from qa.pipeline import Assistant, add_articles, open_writer  # noqa: E402
 
@@ -227,8 +226,8 @@ def report(rows, gate: dict, groups=("vi", "en"), thresholds=None) -> list[str]:
             pos = [r for r in mine if r[0].answerable]
             neg = [r for r in mine if not r[0].answerable]
 
-            def given(r):
-                return r[3] is not None and gate_probability(gate[group], r[3]) >= t
+            def given(r, g=gate[group], t=t):
+                return r[3] is not None and gate_probability(g, r[3]) >= t
 
             answered_pos = [r for r in pos if given(r)]
             hits = [r for r in answered_pos if r[2].answer_hit]
