@@ -124,8 +124,8 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "chunk_size": (50, 100_000), "chunk_overlap": (0, 100_000), "commit_every": (1, None),
     "ivf_threshold": (1, None), "top_k": (1, 50), "candidates": (1, 100_000),
     "weight_lexical": (0, 1000), "weight_folded": (0, 1000), "weight_dense": (0, 1000),
-    "weight_dense_unseen": (0, 1000), "rrf_k": (0, 1_000_000), "min_relevance": (0, 1),
-    "min_cosine_english": (-1, 1), "rerank_candidates": (1, 10_000), "max_file_mb": (0.001, 1024),
+    "weight_dense_unseen": (0, 1000), "rrf_k": (0, 1_000_000), "min_confidence": (-1, 1),
+    "weight_dense_english": (0, 1000), "rerank_candidates": (1, 10_000), "max_file_mb": (0.001, 1024),
     "max_article_chars": (100, 100_000_000), "max_question_chars": (1, 1_000_000),
 }
 
@@ -137,6 +137,8 @@ def _check(name: str, value: object) -> None:
         raise ConfigError(f"{var}={value!r} is not one of {', '.join(_CHOICES[name])}.")
     if name in _NOT_EMPTY and not str(value).strip():
         raise ConfigError(f"{var} must not be empty.")
+    if name == "answer_weights" and value and not Path(str(value)).is_file():
+        raise ConfigError(f"{var}={value!r} is not a file (the answer weights written by scripts/fit_answers.py).")
     if name in _RANGES:
         low, high = _RANGES[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)):

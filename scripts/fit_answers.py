@@ -244,11 +244,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=select.WEIGHTS_FILE)
     ap.add_argument("--limit", type=int, default=None, help="questions per split (a quick run)")
-    ap.add_argument("--wrong-cost", type=float, default=2.0, help="a wrong answer costs this many refusals")
+    ap.add_argument("--wrong-cost", type=float, default=1.5, help="a wrong answer costs this many refusals")
     ap.add_argument("--max-pairs", type=float, default=0.25, help="share of answers that may quote two sentences")
     args = ap.parse_args()
     settings = Settings.from_env()
     embedder = load_embedder(settings)
+    if args.out.resolve() != select.WEIGHTS_FILE.resolve():  # start from the current weights
+        args.out.write_text(select.WEIGHTS_FILE.read_text(encoding="utf-8"), encoding="utf-8")
     by_split, _, cases = load(args.limit)
     fitted: dict = {"features": list(select.FEATURES), "sentence": {}, "gate": {}}
     with tempfile.TemporaryDirectory(prefix="qa-fit-") as tmp:

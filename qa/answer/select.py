@@ -26,7 +26,11 @@ WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 FEATURES = ("overlap", "pairs", "kind", "compact", "rare", "context", "inverse_rank", "passage_score",
             "passage_cosine", "length", "dense")
 PASSAGES = 3  # sentences are taken from this many top passages
-EMBEDDED = {"vi": 5, "en": 8}  # this many best sentences by the cheap features are embedded and rescored
+POOL = 8  # the best sentences by the cheap features that the answer is chosen from
+# Of those, this many are embedded and rescored with the question's e5 similarity. Vietnamese questions
+# share enough words with the articles that the cheap score alone does as well within 1 point (0.4.0,
+# 2026-12-02: 85.9 % strict hit with 0 against 86.6 with 5 on xquad_vi, for 15 against 59 ms a question).
+EMBEDDED = {"vi": 0, "en": 8}
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,9 @@ def rank(cands: list[Scored], weights: dict[str, np.ndarray], group: str,
     if not cands:
         return []
     pre = sorted(cands, key=lambda c: -float(np.dot(weights["cheap"], c.features)))
+    if rescore is None or not EMBEDDED[group]:
+        return [Scored(c.citation, c.start, c.end, c.text, c.features, float(np.dot(weights["cheap"], c.features)))
+                for c in pre[:POOL]]
     pool = pre[:EMBEDDED[group]]
     full = weights["full"]
     if rescore is not None:
