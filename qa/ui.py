@@ -502,16 +502,14 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
             return f"Đã nạp **{name}** ({report.chunks_added} đoạn); có thể hỏi ngay."
         return f"**{name}** đã có trong chỉ mục."
 
-    def ask_api(question: str, k: int = 5, history: list[str] | None = None, request: gr.Request = None) -> dict:
-        """Answer a question with cited passages (the same JSON as `qa ask --json`); `history`: the
-        earlier questions of the conversation, oldest first."""
+    def ask_api(question: str, k: int = 5, request: gr.Request = None) -> dict:
+        """Answer a question with cited passages (the same JSON as `qa ask --json`)."""
         if settings.api_token and credentials is not None and not getattr(request, "username", None):
             if not credentials.ok(request.headers.get("authorization") if request else None):
                 raise gr.Error("Thiếu hoặc sai mã truy cập (Authorization: Bearer …).", title="Lỗi",
                                print_exception=False)
         try:
-            earlier = [h for h in history or [] if isinstance(h, str)][-MAX_HISTORY:]
-            return assistant.ask(question, _k(k, MAX_K), history=earlier).to_json()
+            return assistant.ask(question, _k(k, MAX_K)).to_json()
         except QAError as exc:
             raise gr.Error(exc.vi, title="Lỗi", print_exception=False) from exc
 

@@ -79,7 +79,8 @@ def test_usable_through_gradio_client(server):
     client = Client(server.url + "/", verbose=False)
     result = client.predict("Nghị quyết 17-NQ/TU của Tỉnh ủy Hà Nam ban hành ngày nào?", 3, api_name="/ask")
     assert "15/9/2021" in result["answer"] or "15/9/2021" in result["citations"][0]["text"]
-    assert len(result["citations"]) == 3
+    # at most k citations, each naming the document asked about (the entity rule)
+    assert 1 <= len(result["citations"]) <= 3 and all("17-NQ/TU" in c["text"] for c in result["citations"])
 
 
 def test_page_login_also_guards_the_api(seed_settings, tmp_path):

@@ -75,7 +75,7 @@ def test_ask_answer_and_open_cited_article(server, page, tmp_path):
     first = page.locator("#qa-citations .qa-cite").first
     first.wait_for()
     assert "tụt 17 bậc" in first.locator(".qa-passage").inner_text()
-    assert first.locator("mark.qa-sentence").count() == 1  # the answering sentence is highlighted
+    assert first.locator("mark.qa-sentence").count() >= 1  # the quoted sentence(s) highlighted
 
     first.locator("details.qa-article summary").click()
     span = first.locator("details.qa-article mark.qa-span")

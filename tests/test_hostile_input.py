@@ -85,7 +85,8 @@ def test_hostile_questions_get_answers_not_errors(assistant, question):
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", answer.answer)  # control characters never come back
     assert "<script>" not in answer.answer and "{{7*7}}" not in answer.answer  # the question is not echoed
     if "Hà Nam" in question:  # the words around the junk still find Hà Nam's article
-        assert answer.citations and any(c.province == "Hà Nam" for c in answer.citations)
+        shown = answer.citations or answer.related  # answered, or "not found" with the closest passages
+        assert shown and any(c.province == "Hà Nam" for c in shown)
     db = assistant.reader().db
     after = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("articles", "chunks", "files")]
     assert after == before and after[0] == 5  # the SQL-looking text changed nothing in the store

@@ -25,8 +25,8 @@ DOC_KINDS = ("nghị quyết", "quyết định", "kết luận", "chỉ thị",
              "qđ", "kl", "ct", "resolution", "decision", "conclusion", "directive", "decree", "plan")
 DOC_KIND = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(fold(k)) for k in DOC_KINDS) + r")(?!\w)")
 _DOC_BY_NUMBER = re.compile(DOC_KIND.pattern + r"\s+(?:so\s+|no\.?\s*)?(\d{1,5})(?![\w/-])")  # on folded text
-# Another exact identifier: letters and digits in one token ("QH15", "XK-2024-017").
-_CODE = re.compile(r"(?<![\w/-])(?=[\w/-]*\d)(?=[\w/-]*[A-Za-zĐđ])[\w]+(?:[-/.][\w]+)*(?![\w/-])")
+# Another exact identifier: digits with capital letters in one token ("QH15", "XK-2024-017", "TB-7121/KT").
+_CODE = re.compile(r"(?<![\w/-])(?=[\w/-]*\d)(?=[\w/-]*[A-ZĐ])[\w]+(?:[-/.][\w]+)*(?![\w/-])")
 _SURNAMES = frozenset(fold(s) for s in (
     "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Trương Đinh Lâm Mai Trịnh Đào Hà Lương"
     " Tô Tạ Cao Lưu Chu Thái Triệu Văn Quách Kiều Khổng Vương Doãn Mạc Nông Hứa Lò Lục Giáp Hoàng").split())
