@@ -4,7 +4,6 @@ every route of the app shares (credentials, login throttling, request-body limit
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import logging
 import re
 import secrets
@@ -21,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from . import provinces as gazetteer
 from .errors import IndexMismatch, IndexMissing, InputError, QAError
 from .pipeline import Assistant
-from .retrieve import Filters
+from .retrieve import Filters, iso_date
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024  # /api/* request bodies
@@ -33,14 +32,7 @@ LOGIN_WINDOW = 300.0
 
 def _iso_date(value: str | None) -> str | None:
     """A real calendar date written YYYY-MM-DD ("2021-13-45" is not one)."""
-    if value is None:
-        return None
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError
-        return dt.date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    return None if value is None else iso_date(value)
 
 
 class FiltersIn(BaseModel):

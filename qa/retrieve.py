@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +28,16 @@ QUESTION_WORDS = frozenset(_QUESTION_WORDS) | frozenset(fold(w) for w in _QUESTI
 def is_question_word(token: str) -> bool:
     """A question word as typed: with diacritics it must match exactly ("hà" is not "hả")."""
     return token in QUESTION_WORDS if not token.isascii() else fold(token) in QUESTION_WORDS
+
+
+def iso_date(value: str) -> str:
+    """A real calendar date written YYYY-MM-DD, or ValueError ("2021-13-45" is not one)."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import html
 import json
@@ -23,7 +22,7 @@ from .config import Settings
 from .errors import InputError, QAError
 from .pipeline import Assistant
 from .records import Answer
-from .retrieve import Filters
+from .retrieve import Filters, iso_date
 from .text import display_date, fold
 
 log = logging.getLogger(__name__)
@@ -322,9 +321,7 @@ def _date(label: str, value: str | None) -> str | None:
     if not value:
         return None
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError
-        return dt.date.fromisoformat(value).isoformat()
+        return iso_date(value)
     except ValueError:
         raise InputError(f"{label}: not a date", f"{label} phải là một ngày có thật, dạng YYYY-MM-DD "
                          "(ví dụ 2021-06-22).") from None

@@ -95,14 +95,18 @@ def build_index(folder: str, articles, embedder, settings: Settings) -> Settings
     return s
 
 
+def prepared(assistant: Assistant, cases):
+    """(case, group, asked, prepared) for each answerable case: searched, with candidate sentences."""
+    for case, group in cases:
+        if case.answerable:
+            a = assistant.prepare(case.question, 10)
+            yield case, group, a, assemble.prepare(a.resolved, a.query.english, a.terms, a.hits, a.articles, a.k)
+
+
 def sentence_data(assistant: Assistant, cases) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
     """Per group, for each answerable question whose candidates hold the answer: (features, labels)."""
     out: dict[str, list] = {"vi": [], "en": []}
-    for case, group in cases:
-        if not case.answerable:
-            continue
-        a = assistant.prepare(case.question, 10)
-        p = assemble.prepare(a.resolved, a.query.english, a.terms, a.hits, a.articles, a.k)
+    for case, group, a, p in prepared(assistant, cases):
         if not p.candidates:
             continue
         sims = a.rescore([c.text for c in p.candidates])
@@ -149,11 +153,7 @@ def fit_pair_margin(assistant: Assistant, cases, sentence: dict, max_pairs: floa
     two adjacent sentences instead of one; reports the strict hit at each margin."""
     grid = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
     seen: dict[str, list] = {"vi": [], "en": []}
-    for case, group in cases:
-        if not case.answerable:
-            continue
-        a = assistant.prepare(case.question, 10)
-        p = assemble.prepare(a.resolved, a.query.english, a.terms, a.hits, a.articles, a.k)
+    for case, group, a, p in prepared(assistant, cases):
         ranked = select.rank(p.candidates, {k: np.asarray(v) for k, v in sentence[group].items()}, group, a.rescore)
         if ranked:
             seen[group].append((ranked, case.answers))
