@@ -113,7 +113,7 @@ def test_sigkill_during_the_commit_leaves_the_old_index(tmp_path):
 
 
 def test_second_writer_waits_for_the_first(tmp_path):
-    folder = _articles(tmp_path / "a", 6)
+    folder = _articles(tmp_path / "a", 30)  # enough work that the second process starts while the first writes
     index = tmp_path / "index"
     one = _ingest([folder], index)
     lock_held = index / "chunks-1.sqlite"  # made once the first writer holds the folder's lock
@@ -125,7 +125,7 @@ def test_second_writer_waits_for_the_first(tmp_path):
     assert two.wait(timeout=300) == 0
     err = two.stderr.read()
     assert "Another process is writing" in err and "waiting" in err, err  # it found the lock held and waited
-    assert _state(index)[0] == 7  # and then added its article to the first one's six
+    assert _state(index)[0] == 31  # and then added its article to the first one's thirty
 
 
 @pytest.mark.parametrize("damage", ["truncate-faiss", "bad-json", "missing-sqlite"])
