@@ -204,15 +204,11 @@ def fit_gate(rows, group: str, wrong_cost: float) -> dict:
     coef = model.coef_[0] / scale  # back to raw features
     weights = [*map(float, coef), float(model.intercept_[0] - coef @ mean)]
     gate = {"weights": weights, "threshold": 0.5}
-    probs = np.array([gate_probability(gate, f) for f, _, _ in xs])
+    probs = np.array([assemble.gate_probability(gate, f) for f, _, _ in xs])
     gain = [(float((weight * (probs >= t) * np.where(y, 1.0, -wrong_cost)).sum()), -t) for t in np.arange(0, 1, 0.01)]
     gate["threshold"] = round(-max(gain)[1], 2)
     return gate
 
-
-def gate_probability(gate: dict, feats) -> float:
-    z = float(np.dot(gate["weights"], feats))
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def report(rows, gate: dict, groups=("vi", "en"), thresholds=None) -> list[str]:
@@ -227,7 +223,7 @@ def report(rows, gate: dict, groups=("vi", "en"), thresholds=None) -> list[str]:
             neg = [r for r in mine if not r[0].answerable]
 
             def given(r, g=gate[group], t=t):
-                return r[3] is not None and gate_probability(g, r[3]) >= t
+                return r[3] is not None and assemble.gate_probability(g, r[3]) >= t
 
             answered_pos = [r for r in pos if given(r)]
             hits = [r for r in answered_pos if r[2].answer_hit]

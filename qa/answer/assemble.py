@@ -52,10 +52,15 @@ def relevance(qt: select.QuestionTerms, hits: list[Hit], articles: dict[str, Art
         return 0.0
     best = 0.0
     for hit in hits[:3]:
-        meta = articles[hit.chunk.article_id].meta
-        have = {fold(t) for t in terms(" ; ".join((hit.chunk.text, meta.title, *meta.provinces)))}
+        have = _passage_terms(hit.chunk.text, articles[hit.chunk.article_id])
         best = max(best, sum(v for t, v in qt.weights.items() if t in have) / total)
     return best
+
+
+def _passage_terms(text: str, article: Article) -> set[str]:
+    """The folded terms of a passage with its article's title and provinces."""
+    meta = article.meta
+    return {fold(t) for t in terms(" ; ".join((text, meta.title, *meta.provinces)))}
 
 
 def _near(c: select.Scored, text: str, before: int = 400) -> str:
@@ -69,8 +74,7 @@ def _missing(qt: select.QuestionTerms, best: select.Scored, articles: dict[str, 
     missing from the chosen passage (its IDF relative to an unseen word's)."""
     total = sum(qt.weights.values()) or 1.0
     unseen = sum(w for w in qt.weights.values() if w >= unseen_idf * (1 - 1e-9)) / total
-    meta = articles[best.citation.article_id].meta
-    have = {fold(t) for t in terms(" ; ".join((best.citation.text, meta.title, *meta.provinces)))}
+    have = _passage_terms(best.citation.text, articles[best.citation.article_id])
     rarest = max((w for t, w in qt.weights.items() if t not in have), default=0.0)
     return unseen, rarest / (unseen_idf or 1.0)
 
@@ -99,9 +103,15 @@ def short_answer(kind: str, best: select.Scored, article: Article, qt: select.Qu
     return None
 
 
-def _gate(weights: dict, feats: tuple[float, ...]) -> float:
-    z = float(np.dot(np.asarray(weights["weights"]), feats))
+def gate_probability(gate: dict, feats: tuple[float, ...]) -> float:
+    """The fitted gate's probability that an answer with these features is right."""
+    z = float(np.dot(np.asarray(gate["weights"]), feats))
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def _not_found(named: tuple[entities.Entity, ...]) -> str:
+    """ "Not found", naming what the question asked about when it named something."""
+    return entities.not_found_sentence(named) if named else NOT_FOUND
 
 
 @dataclass(frozen=True)
@@ -148,16 +158,14 @@ def compose(
     p = prepare(question, q_english, qt, hits, articles, k)
     kind, named, qualified, citations, related = p.kind, p.named, p.qualified, p.citations, p.related
     if not qualified:
-        text = entities.not_found_sentence(named) if named and hits else NOT_FOUND
-        return Answer(question, text, (), False, related=related, answer_type=kind)
+        return Answer(question, _not_found(named if hits else ()), (), False, related=related, answer_type=kind)
     ranked = select.rank(p.candidates, weights["sentence"][group], group, rescore)
     years = tuple(e for e in named if e.kind == "year")
     if years:  # a year must stand by the answer, not elsewhere in the passage ("giai đoạn 2015-2020")
         ranked = [c for c in ranked if not entities.missing(years, articles[c.citation.article_id],
                                                             _near(c, articles[c.citation.article_id].text))]
     if not ranked:
-        text = entities.not_found_sentence(named) if named else NOT_FOUND
-        return Answer(question, text, (), False, related=related, answer_type=kind)
+        return Answer(question, _not_found(named), (), False, related=related, answer_type=kind)
     best = ranked[0]
     at = {name: i for i, name in enumerate(select.FEATURES)}
     top_cosine = max((h.cosine for h in qualified[:1] if h.cosine is not None), default=0.0)
@@ -167,13 +175,13 @@ def compose(
              top_cosine, 1.0 if qualified[0].ranks.get("lexical") == 1 else 0.0, min(margin, 1.0),
              best.features[at["kind"]], *_missing(qt, best, articles, unseen_idf), 1.0)
     gate = weights["gate"][group]
-    probability = _gate(gate, feats)
+    probability = gate_probability(gate, feats)
     if observe:
         observe(Decision(feats, probability))
     threshold = gate["threshold"] if min_confidence is None else min_confidence
     if probability < threshold:
-        text = entities.not_found_sentence(named) if named else NOT_FOUND
-        return Answer(question, text, (), False, related=related, answer_type=kind, confidence=probability)
+        return Answer(question, _not_found(named), (), False, related=related, answer_type=kind,
+                      confidence=probability)
     article = articles[best.citation.article_id]
     short = short_answer(kind, best, article, qt)
     quoted = sorted([best, *neighbour(ranked, float(weights["sentence"][group].get("pair_margin", 0.0)))],

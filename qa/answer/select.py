@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -127,20 +127,18 @@ def load_weights(path: Path = WEIGHTS_FILE) -> dict:
 def rank(cands: list[Scored], weights: dict[str, np.ndarray], group: str,
          rescore: Callable[[list[str]], np.ndarray] | None) -> list[Scored]:
     """Candidates best first: the cheap score picks the few to embed, the full score orders those."""
-    if not cands:
-        return []
-    pre = sorted(cands, key=lambda c: -float(np.dot(weights["cheap"], c.features)))
+    cheap = sorted((replace(c, score=float(np.dot(weights["cheap"], c.features))) for c in cands),
+                   key=lambda c: -c.score)
     if rescore is None or not EMBEDDED[group]:
-        return [Scored(c.citation, c.start, c.end, c.text, c.features, float(np.dot(weights["cheap"], c.features)))
-                for c in pre[:POOL]]
-    pool = pre[:EMBEDDED[group]]
-    full = weights["full"]
-    if rescore is not None:
-        sims = np.asarray(rescore([c.text for c in pool]), dtype=np.float64)
-        at = FEATURES.index("dense")
-        # relative to the best of the pool: e5's cosines crowd around 0.8, their differences carry
-        pool = [Scored(c.citation, c.start, c.end, c.text, c.features[:at] + (float(s - sims.max()),)
-                       + c.features[at + 1:], cosine=float(s)) for c, s in zip(pool, sims)]
-    scored = [Scored(c.citation, c.start, c.end, c.text, c.features, float(np.dot(full, c.features)), c.cosine)
-              for c in pool]
-    return sorted(scored, key=lambda c: -c.score)
+        return cheap[:POOL]
+    pool = cheap[:EMBEDDED[group]]
+    if not pool:
+        return []
+    sims = np.asarray(rescore([c.text for c in pool]), dtype=np.float64)
+    at = FEATURES.index("dense")
+    # relative to the best of the pool: e5's cosines crowd around 0.8, their differences carry
+    rescored = []
+    for c, sim in zip(pool, sims):
+        features = c.features[:at] + (float(sim - sims.max()),) + c.features[at + 1:]
+        rescored.append(replace(c, features=features, score=float(np.dot(weights["full"], features)), cosine=float(sim)))
+    return sorted(rescored, key=lambda c: -c.score)
