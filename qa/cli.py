@@ -109,7 +109,7 @@ def main(ctx: click.Context, index_dir: str | None, embedder: str | None, verbos
               help="Where to embed (default cpu; cuda needs a GPU and onnxruntime-gpu or torch with CUDA).")
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, quiet: bool, device: str | None) -> None:
-    """Build or update the index from files and folders (.txt, .md, .html)."""
+    """Build or update the index from files and folders (.txt, .md, .html, .pdf, .docx, scans .png/.jpg/.tif)."""
     from dataclasses import replace
 
     from . import pipeline
@@ -154,7 +154,8 @@ def _print_answer(answer) -> None:
     if answer.citations:
         click.echo()
     for c in answer.citations:
-        where = ", ".join(x for x in (c.source, display_date(c.date)) if x)
+        where = ", ".join(x for x in (c.source, display_date(c.date), f"page {c.page}" if c.page else None,
+                                      "text read by OCR" if c.ocr else None) if x)
         passage = c.text if len(c.text) <= 240 else c.text[:240].rstrip() + "…"
         click.echo(printable(f'[{c.n}] {c.title or c.file} — {where or c.file} — "{passage}"'))
 

@@ -98,9 +98,10 @@ class _Prepared:
 def _prepare(path: Path, settings: Settings, known: set[str], watch: Stopwatch) -> _Prepared:
     try:
         with watch.lap("clean"):
-            article = load_article(path, int(settings.max_file_mb * 1024 * 1024), settings.max_article_chars)
+            article = load_article(path, int(settings.max_file_mb * 1024 * 1024), settings.max_article_chars,
+                                   settings)
     except InputError as exc:
-        return _Prepared(path, refusal=Refusal(str(path), str(exc)))
+        return _Prepared(path, refusal=Refusal(str(path), str(exc), exc.vi if exc.vi != str(exc) else ""))
     except OSError as exc:
         return _Prepared(path, refusal=Refusal(str(path), f"{path.name}: cannot be read ({exc.strerror})."))
     key = path_key(path)

@@ -96,7 +96,7 @@ _WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EP
 
 def _article_from_row(row: sqlite3.Row) -> Article:
     meta = json.loads(row["meta"])
-    for key in ("provinces", "people", "doc_numbers"):
+    for key in ("provinces", "people", "doc_numbers", "pages", "ocr_pages"):
         meta[key] = tuple(meta.get(key, ()))
     return Article(row["id"], row["file"], row["text"], Metadata(**meta))
 

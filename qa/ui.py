@@ -19,7 +19,9 @@ from . import pipeline
 from . import provinces as gazetteer
 from .api import MAX_K
 from .config import Settings
+from .decode import suffix_of
 from .errors import InputError, QAError
+from .ingest import SUPPORTED_SUFFIXES
 from .pipeline import Assistant
 from .records import Answer
 from .retrieve import Filters, iso_date
@@ -43,6 +45,10 @@ CSS = """
 .qa-article-body { max-height: 420px; overflow-y: auto; border-top: 1px solid var(--border-color-primary);
   margin-top: 6px; padding-top: 6px; }
 mark.qa-span { background: #ffe58f; color: inherit; }
+.qa-page-no { white-space: normal; margin: 0.6em 0 0.2em; font-size: 0.85em; font-weight: 600;
+  color: var(--body-text-color-subdued); border-bottom: 1px dashed var(--border-color-primary); }
+.qa-page-cited .qa-page-no { color: var(--body-text-color); }
+.qa-ocr { font-size: 0.8em; padding: 0 0.35em; border: 1px solid currentColor; border-radius: 3px; }
 mark.qa-sentence { background: #fff1b8; color: inherit; font-weight: 600; }
 #qa-title h2 { margin: 0; }
 #qa-title p { margin: 2px 0 0 0; }
@@ -278,20 +284,43 @@ def render_citations(answer: Answer, articles: dict) -> str:
                                           '(để tham khảo, không phải câu trả lời)</p>']
     for c in shown:
         quoted = [(a, b) for n, a, b in answer.highlights if n == c.n]
-        meta = " · ".join(html.escape(x) for x in (c.source, display_date(c.date), c.province) if x)
+        meta = " · ".join(html.escape(x) for x in (c.source, display_date(c.date), c.province,
+                                                     f"trang {c.page}" if c.page else None) if x)
+        if c.ocr:
+            meta += (' <span class="qa-ocr" title="Chữ được nhận dạng (OCR) từ bản quét, có thể sai chữ">'
+                     'OCR</span>')
         art = articles.get(c.article_id)
-        body = _mark(art.text, 0, len(art.text), [(c.start, c.end)], "qa-span") if art else ""
+        body = article_body(art, c.start, c.end) if art else ""
         cards.append(
             f'<div class="qa-cite" id="cite-{c.n}" data-article="{html.escape(c.article_id)}">'
             f'<div class="qa-cite-head">[{c.n}] {html.escape(c.title or c.file)}</div>'
             f'<div class="qa-cite-meta">{meta}</div>'
             f'<div class="qa-passage">{_mark(c.text, 0, len(c.text), [(a - c.start, b - c.start) for a, b in quoted], "qa-sentence")}</div>'
-            f'<details class="qa-article"><summary>Xem toàn bài</summary>'
+            f'<details class="qa-article"><summary>Xem toàn bài{f" (trang {c.page})" if c.page else ""}</summary>'
             f'<div class="qa-article-body">{body}</div></details></div>'
         )
     return "\n".join(cards)
 
 
+
+
+def article_body(art, start: int, end: int) -> str:
+    """The whole article with text[start:end] marked; a paged document (PDF, TIFF) shows where each
+    page starts ("Trang 3", with "OCR" on a page read from a scan), the cited page(s) emphasised."""
+    pages = art.meta.pages
+    if not pages:
+        return _mark(art.text, 0, len(art.text), [(start, end)], "qa-span")
+    bounds = [*pages, len(art.text)]
+    cited = range(art.meta.page_at(start) or 0, (art.meta.page_at(max(start, end - 1)) or 0) + 1)
+    out = []
+    for n, (a, b) in enumerate(zip(bounds, bounds[1:]), start=1):
+        if a >= b:
+            continue  # a blank page
+        ocr = ' <span class="qa-ocr" title="Chữ được nhận dạng (OCR) từ bản quét">OCR</span>' if n in art.meta.ocr_pages else ""
+        cls = "qa-page qa-page-cited" if n in cited else "qa-page"
+        out.append(f'<div class="{cls}" data-page="{n}"><div class="qa-page-no">Trang {n}{ocr}</div>'
+                   f'{_mark(art.text, a, b, [(start, end)], "qa-span")}</div>')
+    return "".join(out)
 
 
 def render_answer(answer: Answer, search_only: bool = False) -> str:
@@ -369,7 +398,7 @@ _VI_REASONS = [
     (re.compile(r"encoding could not be recognised|byte-order mark"), "không nhận ra bảng mã của văn bản; hãy lưu tệp "
                                                                       "dạng UTF-8 rồi thử lại"),
     (re.compile(r"no article text"), "không tìm thấy nội dung bài viết trong tệp"),
-    (re.compile(r"is not supported"), "chỉ nhận tệp .txt, .md, .html"),
+    (re.compile(r"is not supported|unsupported file type"), "chỉ nhận tệp " + ", ".join(SUPPORTED_SUFFIXES)),
 ]
 
 
@@ -403,8 +432,8 @@ def _uploaded_file(file_path) -> Path:
 def store_upload(src: Path, upload_dir: Path, max_bytes: int) -> tuple[Path, bool]:
     """Keep an uploaded file as upload_dir/<hash of its bytes>/<its name>: another file with the same
     name never replaces it. Returns the stored path and whether it was new."""
-    if src.suffix.lower() not in (".txt", ".md", ".html", ".htm"):
-        raise InputError("unsupported type", "Chỉ nhận tệp .txt, .md, .html.")
+    if suffix_of(src) not in SUPPORTED_SUFFIXES:
+        raise InputError("unsupported type", f"Chỉ nhận tệp {', '.join(SUPPORTED_SUFFIXES)}.")
     with src.open("rb") as fh:
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
@@ -418,6 +447,11 @@ def store_upload(src: Path, upload_dir: Path, max_bytes: int) -> tuple[Path, boo
     tmp.write_bytes(data)
     os.replace(tmp, dest)
     return dest, True
+
+
+def max_upload_mb(settings: Settings) -> float:
+    """The largest file the page takes: a text article's limit, or a document's (PDF, DOCX, scan)."""
+    return max(settings.max_file_mb, settings.max_document_mb)
 
 
 def _safe_name(name: str) -> str:
@@ -479,7 +513,7 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
     def upload(file_path):
         try:
             src = _uploaded_file(file_path)
-            limit = int(settings.max_file_mb * 1024 * 1024)
+            limit = int(max_upload_mb(settings) * 1024 * 1024)
             dest, created = store_upload(src, Path(settings.upload_dir), limit)
         except InputError as exc:
             return f"Không nạp được: {escape_markdown(exc.vi)}"
@@ -494,7 +528,8 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
         if report.refused:
             if created:  # only the copy this call stored; a file kept from an earlier upload stays
                 shutil.rmtree(dest.parent, ignore_errors=True)
-            return f"Không nạp được **{name}**: {escape_markdown(vietnamese_reason(report.refused[0].reason))}."
+            refusal = report.refused[0]
+            return f"Không nạp được **{name}**: {escape_markdown(refusal.vi or vietnamese_reason(refusal.reason))}."
         if report.added:
             return f"Đã nạp **{name}** ({report.chunks_added} đoạn); có thể hỏi ngay."
         return f"**{name}** đã có trong chỉ mục."
@@ -540,7 +575,8 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
                 search_only = gr.Checkbox(label="Chỉ liệt kê đoạn văn (không soạn câu trả lời)")
                 k = gr.Slider(1, 10, value=min(settings.top_k, 10), step=1, label="Số trích dẫn")
         with gr.Accordion("Nạp bài viết mới", open=False):
-            file = gr.File(label="Tệp bài viết (.txt, .md, .html)", file_types=[".txt", ".md", ".html", ".htm"],
+            file = gr.File(label="Tệp bài viết (.txt, .md, .html, .pdf, .docx, ảnh quét .png/.jpg/.tif)",
+                           file_types=list(SUPPORTED_SUFFIXES),
                            type="filepath", elem_id="qa-upload")
             load = gr.Button("Nạp vào chỉ mục", elem_id="qa-load")
             status = gr.Markdown()
