@@ -242,7 +242,9 @@ def show(ctx, article_id: str, as_json: bool) -> None:
     click.echo(printable(f"# {m.title}"))
     for label, value in (("id", art.id), ("file", art.file), ("date", display_date(m.date)), ("source", m.source),
                          ("author", m.author), ("provinces", ", ".join(m.provinces)),
-                         ("people", ", ".join(m.people)), ("documents", ", ".join(m.doc_numbers))):
+                         ("people", ", ".join(m.people)), ("documents", ", ".join(m.doc_numbers)),
+                         ("pages", str(len(m.pages)) if m.pages else None),
+                         ("read by OCR", ", ".join(f"page {p}" for p in m.ocr_pages))):
         if value:
             click.echo(printable(f"{label}: {value}"))
     click.echo()

@@ -201,7 +201,17 @@ def _page_images(name: str, number: int, page, limits: Limits) -> list:
         _check_pixels(name, f"page {number}", w, h, limits)
     if not sizes:
         return []
-    return [img.image for img in page.images]
+    from pypdf.errors import DependencyError
+
+    try:
+        return [img.image for img in page.images]
+    except DependencyError as exc:  # JBIG2, common in scanners' PDFs, is decoded by the jbig2dec program
+        log.info("%s: page %d: %s", name, number, exc)
+        raise InputError(
+            f"{name}: the scan on page {number} is compressed in a format that needs a decoder this machine lacks "
+            "(JBIG2 needs jbig2dec: apt-get install jbig2dec).",
+            f"bản quét ở trang {number} được nén theo định dạng cần bộ giải mã chưa cài (JBIG2 cần jbig2dec)",
+        ) from None
 
 
 def _image_sizes(resources, out: list, depth: int) -> None:

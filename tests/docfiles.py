@@ -67,11 +67,11 @@ def image_pdf(path: Path, pages: list) -> Path:
     return path
 
 
-def encrypted(src: Path, dest: Path, user_password: str = "mat-khau") -> Path:
+def encrypted(src: Path, dest: Path, user_password: str = "mat-khau", algorithm: str = "RC4-128") -> Path:
     from pypdf import PdfWriter
 
     writer = PdfWriter(clone_from=str(src))
-    writer.encrypt(user_password=user_password, owner_password="chu-so-huu", algorithm="RC4-128")
+    writer.encrypt(user_password=user_password, owner_password="chu-so-huu", algorithm=algorithm)
     with dest.open("wb") as fh:
         writer.write(fh)
     return dest

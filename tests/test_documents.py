@@ -83,10 +83,13 @@ def test_docx_keeps_heading_paragraphs_and_table_rows_in_reading_order(tmp_path)
     assert -1 not in order and order == sorted(order)
 
 
-def test_a_pdf_restricted_only_by_an_owner_password_is_read(tmp_path):
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-256"])
+def test_a_pdf_restricted_only_by_an_owner_password_is_read_and_one_with_a_password_refused(tmp_path, algorithm):
     plain = docfiles.pdf(tmp_path / "plain.pdf", [PAGE1])
-    art = _load(docfiles.encrypted(plain, tmp_path / "owner-only.pdf", user_password=""))
+    art = _load(docfiles.encrypted(plain, tmp_path / "owner-only.pdf", user_password="", algorithm=algorithm))
     assert PAGE1[1] in art.text
+    with pytest.raises(InputError, match="password-protected"):
+        _load(docfiles.encrypted(plain, tmp_path / "locked.pdf", algorithm=algorithm))
 
 
 def test_bad_files_are_refused_one_sentence_each_and_the_rest_of_the_batch_is_ingested(tmp_path):
@@ -229,3 +232,22 @@ def test_ask_json_citations_carry_the_page_and_the_ocr_mark(tmp_path, embedder):
     data = json.loads(out.stdout)
     top = (data["citations"] or data["related"])[0]
     assert top["file"] == "bien-ban.pdf" and top["page"] == 1 and top["ocr"] is True
+
+
+@needs_ocr
+def test_the_page_marks_ocr_passages_and_heads_the_article_view_by_page(tmp_path):
+    from qa.answer.assemble import make_citations
+    from qa.records import Answer, Chunk, Hit
+    from qa.ui import render_citations
+
+    art = _load(docfiles.image_pdf(tmp_path / "ho-so.pdf", [PAGE1, docfiles.scan(SCANNED, 200)]))
+    at = art.text.find("Hữu Lũng")
+    chunk = Chunk(art.id, 0, at, at + 8, art.text[at : at + 8])
+    cite = make_citations([Hit(0, chunk, 1.0)], {art.id: art})[0]
+    assert cite.page == 2 and cite.ocr
+    html = render_citations(Answer("?", "…", (cite,)), {art.id: art})
+    assert 'class="qa-ocr"' in html.split('<details class="qa-article">')[0]  # in the card, beside "trang 2"
+    assert "trang 2" in html and "Xem toàn bài (trang 2)" in html
+    assert '<div class="qa-page" data-page="1"><div class="qa-page-no">Trang 1</div>' in html
+    assert '<div class="qa-page qa-page-cited" data-page="2"><div class="qa-page-no">Trang 2 <span class="qa-ocr"' in html
+    assert '<mark class="qa-span">Hữu Lũng</mark>' in html
