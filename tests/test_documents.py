@@ -249,5 +249,7 @@ def test_the_page_marks_ocr_passages_and_heads_the_article_view_by_page(tmp_path
     assert 'class="qa-ocr"' in html.split('<details class="qa-article">')[0]  # in the card, beside "trang 2"
     assert "trang 2" in html and "Xem toàn bài (trang 2)" in html
     assert '<div class="qa-page" data-page="1"><div class="qa-page-no">Trang 1</div>' in html
-    assert '<div class="qa-page qa-page-cited" data-page="2"><div class="qa-page-no">Trang 2 <span class="qa-ocr"' in html
+    assert (
+        '<div class="qa-page qa-page-cited" data-page="2"><div class="qa-page-no">Trang 2 <span class="qa-ocr"' in html
+    )
     assert '<mark class="qa-span">Hữu Lũng</mark>' in html
