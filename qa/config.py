@@ -61,6 +61,10 @@ class Settings:
     # PDF, DOCX and images (qa/documents.py, qa/ocr.py)
     max_document_mb: float = 50.0  # one PDF, DOCX or image file (scans are larger than text)
     max_pdf_pages: int = 1000
+    # A PDF's page content (drawing instructions, uncompressed): a dense page of text is 5-15 KB, and
+    # pypdf's text extraction slows down more than linearly on a huge page (5 MB took 6 minutes).
+    max_pdf_page_kb: int = 256
+    max_pdf_content_mb: float = 8.0  # all pages together
     max_image_pixels: int = 40_000_000  # one image; an A4 page scanned at 600 dpi has 35 million
     max_unzipped_mb: float = 200.0  # a DOCX once unpacked (a ZIP bomb unpacks to gigabytes)
     ocr: str = "auto"  # "auto": scanned pages are read by Tesseract when installed; "off": scans are refused
@@ -137,7 +141,8 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "weight_dense_unseen": (0, 1000), "rrf_k": (0, 1_000_000), "min_confidence": (-1, 1),
     "weight_dense_english": (0, 1000), "rerank_candidates": (1, 10_000), "max_file_mb": (0.001, 1024),
     "max_article_chars": (100, 100_000_000), "max_question_chars": (1, 1_000_000),
-    "max_document_mb": (0.001, 4096), "max_pdf_pages": (1, 1_000_000), "max_image_pixels": (1, 2_000_000_000),
+    "max_document_mb": (0.001, 4096), "max_pdf_pages": (1, 1_000_000),
+    "max_pdf_page_kb": (1, 1_048_576), "max_pdf_content_mb": (0.001, 65_536), "max_image_pixels": (1, 2_000_000_000),
     "max_unzipped_mb": (0.001, 65_536), "ocr_timeout_s": (1, 86_400),
 }
 

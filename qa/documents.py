@@ -53,6 +53,8 @@ class Limits:
     max_bytes: int
     max_chars: int  # reading stops once the pages hold more text than this
     max_pages: int
+    max_page_content: int
+    max_content: int
     max_image_pixels: int
     max_unzipped_bytes: int
     ocr: str
@@ -65,6 +67,8 @@ class Limits:
             int(s.max_document_mb * 1024 * 1024),
             max_chars,
             s.max_pdf_pages,
+            s.max_pdf_page_kb * 1024,
+            int(s.max_pdf_content_mb * 1024 * 1024),
             s.max_image_pixels,
             int(s.max_unzipped_mb * 1024 * 1024),
             s.ocr,
@@ -167,10 +171,14 @@ def _pdf(name: str, data: bytes, limits: Limits) -> list[Page]:
             "thành các tệp nhỏ hơn",
         )
     pages: list[Page] = []
-    total = 0
+    total = content = 0
     for number in range(1, count + 1):
         try:
             page = reader.pages[number - 1]
+            size = _content_size(page)
+            content += size
+            if size > limits.max_page_content or content > limits.max_content:
+                raise _too_much_content(name, number, size, content, limits)
             text = unwrap(normalize(page.extract_text() or ""))
             if not text.strip():
                 images = _page_images(name, number, page, limits)
@@ -191,6 +199,28 @@ def _pdf(name: str, data: bytes, limits: Limits) -> list[Page]:
         if total > limits.max_chars:
             break  # the caller refuses the article as too long; reading the rest would only cost time
     return pages
+
+
+def _content_size(page) -> int:
+    """Bytes of the page's drawing instructions once uncompressed (pypdf bounds the inflating itself)."""
+    contents = page.get_contents()
+    return len(contents.get_data()) if contents is not None else 0
+
+
+def _too_much_content(name: str, number: int, size: int, content: int, limits: Limits) -> InputError:
+    if size > limits.max_page_content:
+        return InputError(
+            f"{name}: page {number} holds {size / 1024:,.0f} KB of drawing instructions, more than the "
+            f"{limits.max_page_content // 1024:,} KB allowed for a page (QA_MAX_PDF_PAGE_KB; a page of text needs "
+            "about 15 KB).",
+            f"trang {number} chứa {_vn(round(size / 1024))} KB lệnh vẽ, vượt giới hạn "
+            f"{_vn(limits.max_page_content // 1024)} KB cho một trang",
+        )
+    return InputError(
+        f"{name}: the pages up to page {number} hold {content / 1024 / 1024:,.1f} MB of drawing instructions, more "
+        f"than the {limits.max_content / 1024 / 1024:g} MB allowed (QA_MAX_PDF_CONTENT_MB); split the file.",
+        f"các trang của tệp chứa quá {limits.max_content / 1024 / 1024:g} MB lệnh vẽ; hãy tách tệp",
+    )
 
 
 def _page_images(name: str, number: int, page, limits: Limits) -> list:

@@ -67,6 +67,21 @@ def image_pdf(path: Path, pages: list) -> Path:
     return path
 
 
+def dense_page(path: Path, operations: int) -> Path:
+    """One page of `operations` tiny text-drawing instructions (about 80 bytes each uncompressed):
+    a content stream that would make text extraction slow."""
+    from fpdf import FPDF
+
+    doc = FPDF(format="A4")
+    doc.add_font("vn", "", str(SANS))
+    doc.set_font("vn", size=2)
+    doc.add_page()
+    for i in range(operations):
+        doc.text(10, 10 + i % 280, "Điều 1. Phê duyệt kế hoạch")
+    doc.output(str(path))
+    return path
+
+
 def encrypted(src: Path, dest: Path, user_password: str = "mat-khau", algorithm: str = "RC4-128") -> Path:
     from pypdf import PdfWriter
 

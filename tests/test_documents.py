@@ -101,6 +101,7 @@ def test_bad_files_are_refused_one_sentence_each_and_the_rest_of_the_batch_is_in
     (good / "hong.pdf").write_bytes((good / "tot.pdf").read_bytes()[:300] + b"\x00garbage" * 50)
     docfiles.pdf(good / "trong.pdf", [[]])  # one blank page
     docfiles.blank_pages(good / "bom-trang.pdf", Settings.max_pdf_pages + 1)
+    docfiles.dense_page(good / "bom-lenh.pdf", 4500)  # 356 KB of instructions on one page
     docfiles.huge_image(
         docfiles.image_pdf(tmp_path / "scan.pdf", [docfiles.scan("Trang quét", 100)]), good / "bom-anh.pdf"
     )
@@ -115,6 +116,7 @@ def test_bad_files_are_refused_one_sentence_each_and_the_rest_of_the_batch_is_in
         "hong.pdf": "damaged",
         "trong.pdf": "no text",
         "bom-trang.pdf": "QA_MAX_PDF_PAGES",
+        "bom-lenh.pdf": "QA_MAX_PDF_PAGE_KB",
         "bom-anh.pdf": "QA_MAX_IMAGE_PIXELS",
         "bom-zip.docx": "QA_MAX_UNZIPPED_MB",
         "hong.docx": "damaged",
@@ -123,7 +125,7 @@ def test_bad_files_are_refused_one_sentence_each_and_the_rest_of_the_batch_is_in
     for name, phrase in expected.items():
         assert phrase in refused[name], refused[name]
         assert refused[name].count(". ") == 0 and refused[name].endswith(".")  # one sentence
-    assert "2 added" in out.stderr and "7 refused" in out.stderr
+    assert "2 added" in out.stderr and "8 refused" in out.stderr
     listed = _run(["list", "--json"], index, QA_EMBEDDER="hash")
     files = sorted(json.loads(line)["file"] for line in listed.stdout.splitlines())
     assert files == ["tot.docx", "tot.pdf"]
