@@ -255,3 +255,13 @@ def test_the_page_marks_ocr_passages_and_heads_the_article_view_by_page(tmp_path
         '<div class="qa-page qa-page-cited" data-page="2"><div class="qa-page-no">Trang 2 <span class="qa-ocr"' in html
     )
     assert '<mark class="qa-span">Hữu Lũng</mark>' in html
+
+
+@needs_ocr
+def test_a_multi_page_tiff_is_one_article_with_a_page_per_frame(tmp_path):
+    first, second = docfiles.scan(PAGE2[0], 200), docfiles.scan(SCANNED, 200)
+    path = tmp_path / "ho-so.tif"
+    first.save(path, save_all=True, append_images=[second], dpi=(200, 200), compression="tiff_lzw")
+    art = _load(path)
+    assert len(art.meta.pages) == 2 and art.meta.ocr_pages == (1, 2)
+    assert art.meta.page_at(art.text.find("Sở Nội vụ")) == 1 and art.meta.page_at(art.text.find("Hữu Lũng")) == 2
