@@ -9,6 +9,25 @@ from pathlib import Path
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 SANS = FONTS / "DejaVuSans.ttf"
 
+# Vietnamese text of an official document, three pages, and of a scanned record.
+PAGE1 = [
+    "ỦY BAN NHÂN DÂN TỈNH LẠNG SƠN",
+    "Quyết định số 1234/QĐ-UBND ngày 15/3/2024 về việc ban hành kế hoạch cải cách hành chính.",
+    "Điều 1. Phê duyệt kế hoạch cải cách hành chính tỉnh Lạng Sơn năm 2024 với 12 nhiệm vụ trọng tâm.",
+]
+PAGE2 = [
+    "Điều 2. Sở Nội vụ chủ trì, phối hợp với các sở, ngành tổ chức thực hiện; đến hết năm 2024 "
+    "phấn đấu 98% hồ sơ thủ tục hành chính được giải quyết đúng hạn."
+]
+PAGE3 = [
+    "Điều 3. Quyết định có hiệu lực kể từ ngày ký. Chánh Văn phòng UBND tỉnh, Giám đốc các sở "
+    "chịu trách nhiệm thi hành Quyết định này."
+]
+SCANNED = (
+    "Biên bản kiểm tra ngày 20 tháng 5 năm 2024 tại xã Hữu Lũng ghi nhận đường giao thông nông thôn "
+    "dài 14 kilômét đã hoàn thành và bàn giao cho nhân dân sử dụng."
+)
+
 
 def pdf(path: Path, pages: list[list[str]]) -> Path:
     """A PDF with a text layer: one list of paragraphs per page (an empty list: a blank page)."""

@@ -414,7 +414,7 @@ def test_not_found_shows_the_closest_passages_as_related_reading(server, page):
 def test_uploaded_pdf_is_cited_with_its_page_and_the_article_view_shows_the_page_and_the_span(server, page, tmp_path):
     import docfiles
     from conftest import SEEDS
-    from test_documents import PAGE1, PAGE2, PAGE3
+    from docfiles import PAGE1, PAGE2, PAGE3
 
     filler = [p.strip() for f in sorted(SEEDS.glob("*.txt"))[3:] for p in f.read_text(encoding="utf-8").split("\n\n")
               if len(p.strip()) > 150]

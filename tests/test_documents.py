@@ -13,6 +13,7 @@ from pathlib import Path
 import docfiles
 import pytest
 from conftest import SEEDS
+from docfiles import PAGE1, PAGE2, PAGE3, SCANNED
 
 from qa import ocr
 from qa.config import ConfigError, Settings
@@ -22,24 +23,6 @@ from qa.ingest import load_article
 QA = [sys.executable, "-m", "qa.cli"]
 OCR_MISSING = ocr.unavailable("vie")
 needs_ocr = pytest.mark.skipif(OCR_MISSING is not None, reason=f"Tesseract: {OCR_MISSING and OCR_MISSING[0]}")
-
-PAGE1 = [
-    "ỦY BAN NHÂN DÂN TỈNH LẠNG SƠN",
-    "Quyết định số 1234/QĐ-UBND ngày 15/3/2024 về việc ban hành kế hoạch cải cách hành chính.",
-    "Điều 1. Phê duyệt kế hoạch cải cách hành chính tỉnh Lạng Sơn năm 2024 với 12 nhiệm vụ trọng tâm.",
-]
-PAGE2 = [
-    "Điều 2. Sở Nội vụ chủ trì, phối hợp với các sở, ngành tổ chức thực hiện; đến hết năm 2024 "
-    "phấn đấu 98% hồ sơ thủ tục hành chính được giải quyết đúng hạn."
-]
-PAGE3 = [
-    "Điều 3. Quyết định có hiệu lực kể từ ngày ký. Chánh Văn phòng UBND tỉnh, Giám đốc các sở "
-    "chịu trách nhiệm thi hành Quyết định này."
-]
-SCANNED = (
-    "Biên bản kiểm tra ngày 20 tháng 5 năm 2024 tại xã Hữu Lũng ghi nhận đường giao thông nông thôn "
-    "dài 14 kilômét đã hoàn thành và bàn giao cho nhân dân sử dụng."
-)
 
 
 def _load(path: Path, settings: Settings | None = None):
