@@ -50,6 +50,11 @@ mark.qa-sentence { background: #fff1b8; color: inherit; font-weight: 600; }
 #qa-notice p { color: #b42318; margin: 0; }
 #qa-active p { margin: 0; font-size: 0.95em; }
 #qa-cite-title h3 { margin: 0; }
+table.qa-doc-table { width: 100%; border-collapse: collapse; font-size: 0.95em; }
+table.qa-doc-table th, table.qa-doc-table td { border-bottom: 1px solid var(--border-color-primary);
+  padding: 4px 6px; text-align: left; vertical-align: top; }
+table.qa-doc-table td.qa-doc-number { white-space: nowrap; font-weight: 600; }
+#qa-doc-detail h3 { margin: 0 0 4px 0; }
 """
 
 # Gradio has no Vietnamese for its own words (its frontend picks a language from the browser and
@@ -426,8 +431,9 @@ def _safe_name(name: str) -> str:
 
 
 def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Blocks:
-    """The chat page for one assistant. `credentials` (api.Credentials) guard the `ask` API
-    endpoint when an API token is configured."""
+    """The chat page for one assistant, with the "Văn bản" tab (the register of cited documents).
+    `credentials` (api.Credentials) guard the `ask` API endpoint when an API token is configured."""
+    from . import ui_register  # it draws with this module's helpers
 
     def respond(message, history, provinces, date_from, date_to, search_only, k, answers):
         history = list(history or [])
@@ -514,36 +520,41 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
         gr.Markdown("## Hỏi đáp tin tức\nĐặt câu hỏi bằng tiếng Việt (có hoặc không dấu) hoặc tiếng Anh; "
                     "mỗi câu trả lời kèm đoạn trích từ bài viết gốc.", elem_id="qa-title")
         answers = gr.State({})  # assistant message index → the answer it shows (for 👍/👎)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=320):
-                chat = gr.Chatbot(label="Hội thoại", height=340, elem_id="qa-chat", sanitize_html=True,
-                                  buttons=["copy"], feedback_options=("Like", "Dislike"))
-            with gr.Column(scale=2, min_width=320):
-                gr.Markdown("### Trích dẫn", elem_id="qa-cite-title")
-                citations = gr.HTML(NO_CITATIONS, elem_id="qa-citations", max_height=330)
-        question = gr.Textbox(label="Câu hỏi", placeholder="Ví dụ: Tỉnh nào tụt 17 bậc chỉ số PAR Index?",
-                              elem_id="qa-question", lines=1)
-        notice = gr.Markdown("", elem_id="qa-notice")
-        active = gr.Markdown("", elem_id="qa-active")
-        with gr.Row():
-            send = gr.Button("Gửi câu hỏi", variant="primary", elem_id="qa-send")
-            clear = gr.Button("Xóa hội thoại", elem_id="qa-clear")
-        gr.Examples(EXAMPLES, inputs=question, label="Câu hỏi mẫu")
-        with gr.Accordion("Bộ lọc và chế độ tìm kiếm", open=False, elem_id="qa-filters"):
-            with gr.Row():
-                provinces = gr.Dropdown(choices=province_choices(), multiselect=True, label="Tỉnh/thành (tên cũ hoặc mới)",
-                                        elem_id="qa-provinces")
-                date_from = gr.Textbox(label="Từ ngày (YYYY-MM-DD)", max_length=10, elem_id="qa-date-from")
-                date_to = gr.Textbox(label="Đến ngày (YYYY-MM-DD)", max_length=10, elem_id="qa-date-to")
-            gr.Markdown(NO_YEAR_NOTE)
-            with gr.Row():
-                search_only = gr.Checkbox(label="Chỉ liệt kê đoạn văn (không soạn câu trả lời)")
-                k = gr.Slider(1, 10, value=min(settings.top_k, 10), step=1, label="Số trích dẫn")
-        with gr.Accordion("Nạp bài viết mới", open=False):
-            file = gr.File(label="Tệp bài viết (.txt, .md, .html)", file_types=[".txt", ".md", ".html", ".htm"],
-                           type="filepath", elem_id="qa-upload")
-            load = gr.Button("Nạp vào chỉ mục", elem_id="qa-load")
-            status = gr.Markdown()
+        with gr.Tabs(elem_id="qa-tabs"):
+            with gr.Tab("Hỏi đáp", elem_id="qa-tab-ask"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=320):
+                        chat = gr.Chatbot(label="Hội thoại", height=340, elem_id="qa-chat", sanitize_html=True,
+                                          buttons=["copy"], feedback_options=("Like", "Dislike"))
+                    with gr.Column(scale=2, min_width=320):
+                        gr.Markdown("### Trích dẫn", elem_id="qa-cite-title")
+                        citations = gr.HTML(NO_CITATIONS, elem_id="qa-citations", max_height=330)
+                question = gr.Textbox(label="Câu hỏi", placeholder="Ví dụ: Tỉnh nào tụt 17 bậc chỉ số PAR Index?",
+                                      elem_id="qa-question", lines=1)
+                notice = gr.Markdown("", elem_id="qa-notice")
+                active = gr.Markdown("", elem_id="qa-active")
+                with gr.Row():
+                    send = gr.Button("Gửi câu hỏi", variant="primary", elem_id="qa-send")
+                    clear = gr.Button("Xóa hội thoại", elem_id="qa-clear")
+                gr.Examples(EXAMPLES, inputs=question, label="Câu hỏi mẫu")
+                with gr.Accordion("Bộ lọc và chế độ tìm kiếm", open=False, elem_id="qa-filters"):
+                    with gr.Row():
+                        provinces = gr.Dropdown(choices=province_choices(), multiselect=True, label="Tỉnh/thành (tên cũ hoặc mới)",
+                                                elem_id="qa-provinces")
+                        date_from = gr.Textbox(label="Từ ngày (YYYY-MM-DD)", max_length=10, elem_id="qa-date-from")
+                        date_to = gr.Textbox(label="Đến ngày (YYYY-MM-DD)", max_length=10, elem_id="qa-date-to")
+                    gr.Markdown(NO_YEAR_NOTE)
+                    with gr.Row():
+                        search_only = gr.Checkbox(label="Chỉ liệt kê đoạn văn (không soạn câu trả lời)")
+                        k = gr.Slider(1, 10, value=min(settings.top_k, 10), step=1, label="Số trích dẫn")
+                with gr.Accordion("Nạp bài viết mới", open=False):
+                    file = gr.File(label="Tệp bài viết (.txt, .md, .html)", file_types=[".txt", ".md", ".html", ".htm"],
+                                   type="filepath", elem_id="qa-upload")
+                    load = gr.Button("Nạp vào chỉ mục", elem_id="qa-load")
+                    status = gr.Markdown()
+
+            with gr.Tab("Văn bản", elem_id="qa-tab-documents") as documents_tab:
+                ui_register.build(assistant, documents_tab)
 
         gr.api(ask_api, api_name="ask")
         inputs = [question, chat, provinces, date_from, date_to, search_only, k, answers]
