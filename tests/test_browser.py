@@ -406,3 +406,31 @@ def test_not_found_shows_the_closest_passages_as_related_reading(server, page):
     wait_answer(page, "không có số liệu PAPI của tỉnh Lạng Sơn")
     page.locator("#qa-citations").get_by_text("không phải câu trả lời", exact=False).wait_for()
     assert page.locator("#qa-chat strong").count() == 0  # no short answer pretends to answer
+
+
+def test_documents_tab_lists_the_register_and_opens_a_documents_passages(server, page, tmp_path):
+    page.goto(server.url, wait_until="domcontentloaded")
+    page.get_by_role("tab", name="Văn bản").click()
+    table = page.locator("#qa-doc-list table.qa-doc-table")
+    table.wait_for(timeout=60_000)
+    row = table.locator("tr[data-number='57-NQ/TU']")
+    assert "Nghị quyết" in row.inner_text() and "18/01/2013" in row.inner_text()
+    assert "tăng cường sự lãnh đạo" in row.inner_text()
+    heads = table.locator("th").all_inner_texts()
+    assert heads == ["Số hiệu", "Loại", "Ngày ban hành", "Cơ quan ban hành", "Trích yếu", "Số bài viết"]
+    number = page.locator("#qa-doc-number input")
+    number.click()
+    number.fill("436-KL/TU")
+    page.get_by_role("option", name="436-KL/TU — Kết luận").click()
+    detail = page.locator("#qa-doc-detail")
+    detail.get_by_text("Kết luận 436-KL/TU").wait_for(timeout=60_000)
+    card = detail.locator(".qa-doc-article").first
+    assert "436-KL/TU" in card.locator("mark.qa-sentence").first.inner_text()
+    card.locator("details.qa-article summary").click()  # the article view, the mention marked
+    span = card.locator("details.qa-article mark.qa-span").first
+    span.wait_for(state="visible")
+    assert "436-KL/TU" in span.inner_text()
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    assert _english_left(page) == []
+    page.screenshot(path=str(tmp_path / "documents.png"), full_page=True)
+    print(f"screenshot: {tmp_path / 'documents.png'}")
