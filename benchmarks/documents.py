@@ -7,6 +7,7 @@ Each line of a label file holds `text` (or `file`, an article read as `qa ingest
 state it). A predicted mention matches the next expected one with the same number; a kind or date
 counts as right only on a matched mention with the same value. Splits: `dev` (the sentences the
 rules were written against), `test` (written afterwards, never used to change a rule), `seeds`.
+Short citations ("Nghị quyết số 57" after the whole number) are not labelled and not counted.
 The baseline, in the same run, is what the number alone gives: kind from its type letters (NQ,
 QĐ, KH…), the first "ngày d/m/yyyy" within 40 characters after it.
 """
@@ -38,13 +39,14 @@ def baseline(text: str) -> list[dict]:
             continue
         letters, _ = register._letters(number)
         d = _NEAR_DATE.search(text, m.end(), m.end() + 40)
-        out.append({"number": number, "kind": register._BY_LETTERS.get(letters or ""),
-                    "date": iso(*d.groups()) if d else None})
+        out.append(
+            {"number": number, "kind": register._BY_LETTERS.get(letters or ""), "date": iso(*d.groups()) if d else None}
+        )
     return out
 
 
 def ours(text: str) -> list[dict]:
-    return [{"number": m.number, "kind": m.kind, "date": m.date} for m in register.extract(text)]
+    return [{"number": m.number, "kind": m.kind, "date": m.date} for m in register.extract(text) if not m.short]
 
 
 def _text(row: dict) -> str:
@@ -81,7 +83,9 @@ def _pr(tp: int, pred: int, exp: int) -> tuple[float, float, float]:
 
 
 def main(paths: list[str]) -> None:
-    rows = [json.loads(line) for p in paths for line in Path(p).read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for p in paths for line in Path(p).read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     mine, base = score(rows, ours), score(rows, baseline)
     print("| split | field | labelled | precision | recall | F1 | baseline P | baseline R | F1 ratio |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -90,7 +94,9 @@ def main(paths: list[str]) -> None:
             p, r, f1 = _pr(*mine[split][f])
             bp, br, bf1 = _pr(*base[split][f])
             ratio = f"{f1 / bf1:.2f}" if bf1 else "∞" if f1 else "–"
-            print(f"| {split} | {f} | {mine[split][f][2]} | {p:.3f} | {r:.3f} | {f1:.3f} | {bp:.3f} | {br:.3f} | {ratio} |")
+            print(
+                f"| {split} | {f} | {mine[split][f][2]} | {p:.3f} | {r:.3f} | {f1:.3f} | {bp:.3f} | {br:.3f} | {ratio} |"
+            )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ Extraction reads a document number (metadata.DOC_NUMBER: `57-NQ/TU`, `15/2020/N�
 - the subject after "về" / "về việc", up to the end of the clause (". ", ";", a closing
   parenthesis, a line end, or the next cited document).
 Every mention keeps exact offsets into the article's text: `text[number_start:number_end]` is the
-number and `text[start:end]` spans the whole mention (kind … subject).
+number and `text[start:end]` spans the whole mention (kind … subject). An article that gives the
+whole number once often cites the document again by kind and number alone ("Nghị quyết số 57"):
+those are mentions too, marked `short` (their number span holds "57").
 
 The register lives in the `mentions` table of each generation's SQLite file, written by the same
 IndexWriter calls that add and remove articles, so it always describes exactly the articles of
@@ -36,23 +38,75 @@ RULES = "register/1"  # bump when extraction changes: writers then re-extract th
 
 # Kinds of document as articles write them, with the type letters of their numbers.
 KINDS: dict[str, tuple[str, ...]] = {
-    "Nghị quyết liên tịch": ("NQLT",), "Nghị quyết": ("NQ",), "Quyết định": ("QĐ",), "Kết luận": ("KL",),
-    "Kế hoạch": ("KH",), "Chỉ thị": ("CT",), "Công văn": ("CV",), "Thông tư liên tịch": ("TTLT",),
-    "Thông tư": ("TT",), "Nghị định": ("NĐ",), "Thông báo": ("TB",), "Hướng dẫn": ("HD",), "Quy định": ("QĐi",),
-    "Quy chế": ("QC",), "Đề án": ("ĐA",), "Chương trình": ("CTr",), "Báo cáo": ("BC",), "Tờ trình": ("TTr",),
-    "Pháp lệnh": ("PL",), "Luật": (), "Công điện": ("CĐ",),
+    "Nghị quyết liên tịch": ("NQLT",),
+    "Nghị quyết": ("NQ",),
+    "Quyết định": ("QĐ",),
+    "Kết luận": ("KL",),
+    "Kế hoạch": ("KH",),
+    "Chỉ thị": ("CT",),
+    "Công văn": ("CV",),
+    "Thông tư liên tịch": ("TTLT",),
+    "Thông tư": ("TT",),
+    "Nghị định": ("NĐ",),
+    "Thông báo": ("TB",),
+    "Hướng dẫn": ("HD",),
+    "Quy định": ("QĐi",),
+    "Quy chế": ("QC",),
+    "Đề án": ("ĐA",),
+    "Chương trình": ("CTr",),
+    "Báo cáo": ("BC",),
+    "Tờ trình": ("TTr",),
+    "Pháp lệnh": ("PL",),
+    "Luật": (),
+    "Công điện": ("CĐ",),
 }
 _BY_LETTERS = {letters: kind for kind, codes in KINDS.items() for letters in codes}
 # Issuer letters of a number (the part after "/" in 57-NQ/TU, after "-" in 15/2020/NĐ-CP).
-ISSUERS = {"TU": "Tỉnh ủy", "TW": "Trung ương", "CP": "Chính phủ", "TTg": "Thủ tướng Chính phủ",
-           "HU": "Huyện ủy", "ĐU": "Đảng ủy", "QH": "Quốc hội", "UBTVQH": "Ủy ban Thường vụ Quốc hội"}
+ISSUERS = {
+    "TU": "Tỉnh ủy",
+    "TW": "Trung ương",
+    "CP": "Chính phủ",
+    "TTg": "Thủ tướng Chính phủ",
+    "HU": "Huyện ủy",
+    "ĐU": "Đảng ủy",
+    "QH": "Quốc hội",
+    "UBTVQH": "Ủy ban Thường vụ Quốc hội",
+}
 
 # Words a question uses for a kind ("NQ 57", "resolution 57"), folded; the register's kinds among them.
-DOC_KINDS = ("nghị quyết", "quyết định", "kết luận", "chỉ thị", "kế hoạch", "công văn", "nghị định", "thông tư", "nq",
-             "qđ", "kl", "ct", "resolution", "decision", "conclusion", "directive", "decree", "plan")
-_KIND_OF_WORD = {**{fold(k): k for k in KINDS}, "nq": "Nghị quyết", "qd": "Quyết định", "kl": "Kết luận",
-                 "ct": "Chỉ thị", "resolution": "Nghị quyết", "decision": "Quyết định", "conclusion": "Kết luận",
-                 "directive": "Chỉ thị", "decree": "Nghị định", "plan": "Kế hoạch"}
+DOC_KINDS = (
+    "nghị quyết",
+    "quyết định",
+    "kết luận",
+    "chỉ thị",
+    "kế hoạch",
+    "công văn",
+    "nghị định",
+    "thông tư",
+    "nq",
+    "qđ",
+    "kl",
+    "ct",
+    "resolution",
+    "decision",
+    "conclusion",
+    "directive",
+    "decree",
+    "plan",
+)
+_KIND_OF_WORD = {
+    **{fold(k): k for k in KINDS},
+    "nq": "Nghị quyết",
+    "qd": "Quyết định",
+    "kl": "Kết luận",
+    "ct": "Chỉ thị",
+    "resolution": "Nghị quyết",
+    "decision": "Quyết định",
+    "conclusion": "Kết luận",
+    "directive": "Chỉ thị",
+    "decree": "Nghị định",
+    "plan": "Kế hoạch",
+}
 DOC_KIND = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(fold(k)) for k in DOC_KINDS) + r")(?!\w)")
 # "Nghị quyết 57", "NQ 57", "nghị quyết số 57": a document by its number alone (on folded text).
 DOC_BY_NUMBER = re.compile(DOC_KIND.pattern + r"\s+(?:so\s+|no\.?\s*)?(\d{1,5})(?![\w/-])")
@@ -65,13 +119,16 @@ _KIND_GAP = re.compile(r"(?:[ \t]+số)?[ \t]*:?[ \t]*|(?:[ \t]+[\w–-]+){1,4}?
 _SEP = r"[ \t]*,?[ \t]*\(?[ \t]*"
 _DATE_AFTER = re.compile(
     rf"{_SEP}(?:(?:được[ \t]+)?(?:ban[ \t]+hành|ký|kí|thông[ \t]+qua)[ \t]+)?(?:vào[ \t]+)?ngày[ \t]+(?:{DATE}(?![ \t]*[/.-]?\d)"
-    r"|(\d{1,2})[ \t]+tháng[ \t]+(\d{1,2})(?:[ \t]+năm[ \t]+(\d{4}))?)", re.I)
+    r"|(\d{1,2})[ \t]+tháng[ \t]+(\d{1,2})(?:[ \t]+năm[ \t]+(\d{4}))?)",
+    re.I,
+)
 _OF = re.compile(rf"{_SEP}(?:do[ \t]+|của[ \t]+)", re.I)
 _ABOUT = re.compile(rf"{_SEP}(?:về[ \t]+việc|về|v/v)[ \t]+(?=\S)", re.I)
 # Lower-case words that go on an issuing body's name ("Ban Chấp hành Đảng bộ tỉnh", "UBND tỉnh").
 _ISSUER_WORDS = frozenset(
     "tỉnh thành phố huyện xã thị quận phường đảng bộ hành vụ trực dân nhân ủy uỷ ban thường chấp chính phủ quốc hội"
-    " đồng trung ương tướng trị thư khóa khoá cán sự đoàn mặt trận tổ".split())
+    " đồng trung ương tướng trị thư khóa khoá cán sự đoàn mặt trận tổ".split()
+)
 _CLAUSE_END = re.compile(r"[;!?\n)]|\.(?=\s|$)|:\s")
 SUBJECT_CHARS = 400  # a subject is cut at a word boundary this far from its start
 _TRAILING = re.compile(r"(?:[\s,–-]|\b(?:và|cùng|tại|của|với|cũng như)\b)+$")
@@ -90,6 +147,7 @@ class Mention:
     end: int
     number_start: int
     number_end: int
+    short: bool = False  # cited by kind and number alone ("Nghị quyết số 57") after the whole number
 
 
 def key(number: str) -> str:
@@ -139,9 +197,9 @@ def _issuer_at(text: str, pos: int) -> tuple[str | None, int]:
     """The issuing body's name starting at pos (a capitalised first word), and where it ends."""
     words: list[str] = []
     end = pos
-    for m in re.finditer(r"[^\s,;.()“”\"]+", text[pos:pos + 160]):
+    for m in re.finditer(r"[^\s,;.()“”\"]+", text[pos : pos + 160]):
         word = m.group(0)
-        if text[end:pos + m.start()].strip(" \t"):  # a comma, bracket or line end between: the name ended
+        if text[end : pos + m.start()].strip(" \t"):  # a comma, bracket or line end between: the name ended
             break
         first = not words
         roman = re.fullmatch(r"[IVXL]+", word) and words and fold(words[-1]) in ("khoa",)
@@ -172,8 +230,45 @@ def _subject_at(text: str, pos: int, limit: int) -> tuple[str | None, int]:
     return (subject, end) if len(subject.split()) >= 2 else (None, pos)
 
 
+_SHORT = re.compile(rf"(?<!\w)({_KIND_WORDS})(?:[ \t]+số)?[ \t]+(\d{{1,5}})(?![\w/-]|[.,]\d)", re.I)
+
+
+def _short_mentions(text: str, full: list[Mention]) -> list[Mention]:
+    """ "Nghị quyết số 57" in an article that also writes "Nghị quyết số 57-NQ/TU": the same document,
+    when exactly one cited document has that kind and leading number."""
+    numbers: dict[tuple[str, int], set[str]] = {}
+    for m in full:
+        if m.kind:
+            numbers.setdefault((m.kind, int(re.match(r"\d+", m.number).group(0))), set()).add(m.number)
+    out = []
+    for s in _SHORT.finditer(text) if numbers else ():
+        found = numbers.get((_kind_name(s.group(1)), int(s.group(2))), set())
+        if len({key(n) for n in found}) == 1:
+            out.append(
+                Mention(
+                    min(found),
+                    _kind_name(s.group(1)),
+                    None,
+                    None,
+                    None,
+                    s.start(),
+                    s.end(),
+                    s.start(2),
+                    s.end(2),
+                    short=True,
+                )
+            )
+    return out
+
+
 def extract(text: str) -> tuple[Mention, ...]:
-    """Every numbered document the text cites, in order (press licences excluded)."""
+    """Every document the text cites, in order: each whole number (press licences excluded) and each
+    later short citation of one ("Nghị quyết số 57")."""
+    full = _full_mentions(text)
+    return tuple(sorted(full + _short_mentions(text, full), key=lambda m: m.start))
+
+
+def _full_mentions(text: str) -> list[Mention]:
     found = [m for m in DOC_NUMBER.finditer(text) if not LICENCE.search(m.group(1))]
     starts = []
     for m in found:
@@ -209,9 +304,20 @@ def extract(text: str) -> tuple[Mention, ...]:
                 break
             else:
                 break
-        out.append(Mention(number, kind, date, issuer or _issuer_from_letters(issuer_letters), subject,
-                           start, end, m.start(), m.end()))
-    return tuple(out)
+        out.append(
+            Mention(
+                number,
+                kind,
+                date,
+                issuer or _issuer_from_letters(issuer_letters),
+                subject,
+                start,
+                end,
+                m.start(),
+                m.end(),
+            )
+        )
+    return out
 
 
 # -- storage -------------------------------------------------------------------------------------
@@ -219,7 +325,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS mentions (
   article_id TEXT NOT NULL, key TEXT NOT NULL, number TEXT NOT NULL, kind TEXT, date TEXT, issuer TEXT,
   subject TEXT, start INTEGER NOT NULL, "end" INTEGER NOT NULL, number_start INTEGER NOT NULL,
-  number_end INTEGER NOT NULL);
+  number_end INTEGER NOT NULL, short INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS mentions_key ON mentions(key);
 CREATE INDEX IF NOT EXISTS mentions_article ON mentions(article_id);
 CREATE TABLE IF NOT EXISTS register_info (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -228,10 +334,28 @@ CREATE TABLE IF NOT EXISTS register_info (name TEXT PRIMARY KEY, value TEXT NOT 
 
 def store(db: sqlite3.Connection, article_id: str, text: str) -> int:
     """Record the documents an article cites; returns how many mentions."""
-    rows = [(article_id, key(m.number), m.number, m.kind, m.date, m.issuer, m.subject, m.start, m.end,
-             m.number_start, m.number_end) for m in extract(text)]
-    db.executemany('INSERT INTO mentions(article_id, key, number, kind, date, issuer, subject, start, "end", '
-                   "number_start, number_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    rows = [
+        (
+            article_id,
+            key(m.number),
+            m.number,
+            m.kind,
+            m.date,
+            m.issuer,
+            m.subject,
+            m.start,
+            m.end,
+            m.number_start,
+            m.number_end,
+            int(m.short),
+        )
+        for m in extract(text)
+    ]
+    db.executemany(
+        'INSERT INTO mentions(article_id, key, number, kind, date, issuer, subject, start, "end", '
+        "number_start, number_end, short) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
     return len(rows)
 
 
@@ -288,6 +412,7 @@ class Reference:
     number_end: int
     text: str  # article.text[start:end]
     passage: dict  # {"ordinal", "start", "end", "text"}: the first chunk holding the number
+    short: bool = False  # cited by kind and number alone ("Nghị quyết số 57"): number_start:number_end is "57"
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -296,9 +421,11 @@ class Reference:
 def _missing_register(exc: sqlite3.OperationalError, folder) -> IndexMismatch | None:
     if "no such table" not in str(exc):
         return None
-    return IndexMismatch(f"The index in {folder}/ was built before the document register existed; add it with "
-                         "`qa ingest seeds/` (any folder: the register is rebuilt from the stored articles).",
-                         "Chỉ mục chưa có sổ văn bản; quản trị viên cần chạy lại lệnh `qa ingest`.")
+    return IndexMismatch(
+        f"The index in {folder}/ was built before the document register existed; add it with "
+        "`qa ingest seeds/` (any folder: the register is rebuilt from the stored articles).",
+        "Chỉ mục chưa có sổ văn bản; quản trị viên cần chạy lại lệnh `qa ingest`.",
+    )
 
 
 def _rows(db: sqlite3.Connection, folder, sql: str, args=()) -> list[sqlite3.Row]:
@@ -326,13 +453,19 @@ def _documents(rows: list[sqlite3.Row]) -> dict[str, Document]:
         groups.setdefault(r["key"], []).append(r)
     out = {}
     for k, rs in groups.items():
-        out[k] = Document(_most_common([r["number"] for r in rs]), _most_common([r["kind"] for r in rs]),
-                          _most_common([r["date"] for r in rs]), _most_common([r["issuer"] for r in rs]),
-                          _most_common([r["subject"] for r in rs]), len({r["article_id"] for r in rs}), len(rs))
+        out[k] = Document(
+            _most_common([r["number"] for r in rs]),
+            _most_common([r["kind"] for r in rs]),
+            _most_common([r["date"] for r in rs]),
+            _most_common([r["issuer"] for r in rs]),
+            _most_common([r["subject"] for r in rs]),
+            len({r["article_id"] for r in rs}),
+            len(rs),
+        )
     return out
 
 
-_FIELDS = 'm.key, m.number, m.kind, m.date, m.issuer, m.subject, m.article_id'
+_FIELDS = "m.key, m.number, m.kind, m.date, m.issuer, m.subject, m.article_id"
 
 
 def documents(db: sqlite3.Connection, folder) -> list[Document]:
@@ -354,30 +487,56 @@ def document(db: sqlite3.Connection, folder, number: str) -> tuple[Document, lis
     from .store import _article_from_row  # the one reading of an article row
 
     number = clean_number(number)
-    rows = _rows(db, folder, f'SELECT {_FIELDS}, m.start, m."end", m.number_start, m.number_end FROM mentions m '
-                             "WHERE m.key = ? ORDER BY m.article_id, m.start", (key(number),))
+    rows = _rows(
+        db,
+        folder,
+        f'SELECT {_FIELDS}, m.start, m."end", m.number_start, m.number_end, m.short FROM mentions m '
+        "WHERE m.key = ? ORDER BY m.article_id, m.start",
+        (key(number),),
+    )
     if not rows:
         shown = number if len(number) <= 40 else number[:40] + "…"
-        raise InputError(f"No indexed article cites a document numbered {shown!r} (see `qa docs`).",
-                         f"Không có bài viết nào nhắc đến văn bản số “{shown}”.")
+        raise InputError(
+            f"No indexed article cites a document numbered {shown!r} (see `qa docs`).",
+            f"Không có bài viết nào nhắc đến văn bản số “{shown}”.",
+        )
     doc = _documents(rows)[key(number)]
     ids = sorted({r["article_id"] for r in rows})
     marks = ",".join("?" * len(ids))
     arts = {r["id"]: _article_from_row(r) for r in db.execute(f"SELECT * FROM articles WHERE id IN ({marks})", ids)}
     chunks: dict[str, list[tuple]] = {}
-    for c in db.execute(f'SELECT article_id, ordinal, start, "end", text FROM chunks WHERE article_id IN ({marks}) '
-                        "ORDER BY article_id, ordinal", ids):
+    for c in db.execute(
+        f'SELECT article_id, ordinal, start, "end", text FROM chunks WHERE article_id IN ({marks}) '
+        "ORDER BY article_id, ordinal",
+        ids,
+    ):
         chunks.setdefault(c[0], []).append(tuple(c)[1:])
     refs = []
     for r in rows:
         art = arts[r["article_id"]]
-        holding = next((c for c in chunks.get(art.id, []) if c[1] <= r["number_start"] and r["number_end"] <= c[2]),
-                       None)
-        passage = ({"ordinal": holding[0], "start": holding[1], "end": holding[2], "text": holding[3]}
-                   if holding else {"ordinal": None, "start": r["start"], "end": r["end"],
-                                    "text": art.text[r["start"]:r["end"]]})
-        refs.append(Reference(art.id, art.file, art.meta.title, art.meta.date, r["start"], r["end"],
-                              r["number_start"], r["number_end"], art.text[r["start"]:r["end"]], passage))
+        holding = next(
+            (c for c in chunks.get(art.id, []) if c[1] <= r["number_start"] and r["number_end"] <= c[2]), None
+        )
+        passage = (
+            {"ordinal": holding[0], "start": holding[1], "end": holding[2], "text": holding[3]}
+            if holding
+            else {"ordinal": None, "start": r["start"], "end": r["end"], "text": art.text[r["start"] : r["end"]]}
+        )
+        refs.append(
+            Reference(
+                art.id,
+                art.file,
+                art.meta.title,
+                art.meta.date,
+                r["start"],
+                r["end"],
+                r["number_start"],
+                r["number_end"],
+                art.text[r["start"] : r["end"]],
+                passage,
+                bool(r["short"]),
+            )
+        )
     refs.sort(key=lambda x: (x.article_date or "", x.file, x.start))
     return doc, refs
 
@@ -406,7 +565,7 @@ def named(question: str) -> tuple[Named, ...]:
     for m in DOC_BY_NUMBER.finditer(fold(question)):
         n = m.group(1)
         if not any(k.startswith((f"{n}-", f"{n}/")) for k in keys):
-            word = fold(m.group(0)[:m.start(1) - m.start()]).strip()
+            word = fold(m.group(0)[: m.start(1) - m.start()]).strip()
             word = re.sub(r"\s+(?:so|no\.?)$", "", word)
             out.append(Named(number=n, kind=_KIND_OF_WORD.get(word)))
     return tuple(dict.fromkeys(out))
@@ -425,8 +584,10 @@ def positions(db: sqlite3.Connection, documents_named: tuple[Named, ...]) -> set
         else:
             where.append("((m.key LIKE ? OR m.key LIKE ?)" + (" AND m.kind = ?)" if d.kind else ")"))
             args += [f"{d.number}-%", f"{d.number}/%"] + ([d.kind] if d.kind else [])
-    sql = ('SELECT DISTINCT c.pos FROM mentions m JOIN chunks c ON c.article_id = m.article_id '
-           'AND c.start <= m.number_start AND c."end" >= m.number_end WHERE ' + " OR ".join(where))
+    sql = (
+        "SELECT DISTINCT c.pos FROM mentions m JOIN chunks c ON c.article_id = m.article_id "
+        'AND c.start <= m.number_start AND c."end" >= m.number_end WHERE ' + " OR ".join(where)
+    )
     try:
         return {r[0] for r in db.execute(sql, args)}
     except sqlite3.OperationalError as exc:

@@ -15,8 +15,10 @@ from .ui import _mark
 
 log = logging.getLogger(__name__)
 
-INTRO = ("### Sổ văn bản\nCác văn bản (nghị quyết, quyết định, kết luận, kế hoạch…) mà các bài viết đã nạp nhắc "
-         "đến. Chọn một số hiệu để xem mọi bài viết và đoạn văn nhắc đến văn bản đó.")
+INTRO = (
+    "### Sổ văn bản\nCác văn bản (nghị quyết, quyết định, kết luận, kế hoạch…) mà các bài viết đã nạp nhắc "
+    "đến. Chọn một số hiệu để xem mọi bài viết và đoạn văn nhắc đến văn bản đó."
+)
 NO_DOCUMENT = "<p>Chọn một số hiệu văn bản ở trên.</p>"
 EMPTY = "<p>Các bài viết đã nạp chưa nhắc đến văn bản nào có số hiệu.</p>"
 
@@ -32,16 +34,26 @@ def render_list(docs: list[Document]) -> str:
     rows = "".join(
         f'<tr data-number="{html.escape(d.number)}"><td class="qa-doc-number">{html.escape(d.number)}</td>'
         f"<td>{_cell(d.kind)}</td><td>{_cell(display_date(d.date))}</td><td>{_cell(d.issuer)}</td>"
-        f"<td>{_cell(d.subject)}</td><td>{d.articles}</td></tr>" for d in docs)
-    return ('<table class="qa-doc-table"><thead><tr><th>Số hiệu</th><th>Loại</th><th>Ngày ban hành</th>'
-            f"<th>Cơ quan ban hành</th><th>Trích yếu</th><th>Số bài viết</th></tr></thead><tbody>{rows}</tbody></table>")
+        f"<td>{_cell(d.subject)}</td><td>{d.articles}</td></tr>"
+        for d in docs
+    )
+    return (
+        '<table class="qa-doc-table"><thead><tr><th>Số hiệu</th><th>Loại</th><th>Ngày ban hành</th>'
+        f"<th>Cơ quan ban hành</th><th>Trích yếu</th><th>Số bài viết</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
 
 
 def render_document(doc: Document, refs: list[Reference], texts: dict[str, str]) -> str:
     """One document: what the articles state about it, then each article citing it with the passages
     (the mention marked) and the whole article on demand (every mention marked)."""
-    meta = " · ".join(x for x in (f"Ngày ban hành: {display_date(doc.date)}" if doc.date else "",
-                                  f"Cơ quan ban hành: {html.escape(doc.issuer)}" if doc.issuer else "") if x)
+    meta = " · ".join(
+        x
+        for x in (
+            f"Ngày ban hành: {display_date(doc.date)}" if doc.date else "",
+            f"Cơ quan ban hành: {html.escape(doc.issuer)}" if doc.issuer else "",
+        )
+        if x
+    )
     parts = [f"<h3>{html.escape((doc.kind + ' ') if doc.kind else '')}{html.escape(doc.number)}</h3>"]
     if meta:
         parts.append(f'<p class="qa-cite-meta">{meta}</p>')
@@ -57,8 +69,9 @@ def render_document(doc: Document, refs: list[Reference], texts: dict[str, str])
         passages = []
         for r in rs:
             p = r.passage
-            body = (_mark(text, p["start"], p["end"], [(r.start, r.end)], "qa-sentence") if text
-                    else html.escape(p["text"]))
+            body = (
+                _mark(text, p["start"], p["end"], [(r.start, r.end)], "qa-sentence") if text else html.escape(p["text"])
+            )
             passages.append(f'<div class="qa-passage qa-doc-passage">{body}</div>')
         whole = _mark(text, 0, len(text), [(r.start, r.end) for r in rs], "qa-span") if text else ""
         meta = " · ".join(html.escape(x) for x in (first.file, display_date(first.article_date)) if x)
@@ -67,7 +80,8 @@ def render_document(doc: Document, refs: list[Reference], texts: dict[str, str])
             f'<div class="qa-cite-head">{html.escape(first.title or first.file)}</div>'
             f'<div class="qa-cite-meta">{meta}</div>{"".join(passages)}'
             f'<details class="qa-article"><summary>Xem toàn bài</summary>'
-            f'<div class="qa-article-body">{whole}</div></details></div>')
+            f'<div class="qa-article-body">{whole}</div></details></div>'
+        )
     return "\n".join(parts)
 
 
@@ -94,8 +108,9 @@ def build(assistant: Assistant, tab: gr.Tab) -> None:
 
     gr.Markdown(INTRO)
     with gr.Row():
-        number = gr.Dropdown(choices=[], value=None, label="Số hiệu văn bản", allow_custom_value=True,
-                             elem_id="qa-doc-number", scale=3)
+        number = gr.Dropdown(
+            choices=[], value=None, label="Số hiệu văn bản", allow_custom_value=True, elem_id="qa-doc-number", scale=3
+        )
         refresh = gr.Button("Làm mới danh sách", elem_id="qa-doc-refresh", scale=1)
     detail = gr.HTML(NO_DOCUMENT, elem_id="qa-doc-detail")
     gr.Markdown("#### Danh sách văn bản")

@@ -19,26 +19,51 @@ from qa.store import IndexReader
 
 # (sentence, [(number, kind, date, issuer, subject prefix)]) — sentences as articles write them.
 SENTENCES = [
-    ("Ban cán sự đảng UBND tỉnh về việc ban hành báo cáo tổng kết thực hiện Nghị quyết số 57-NQ/TU, ngày 18/1/2013 "
-     "của Ban Thường vụ Tỉnh ủy về tăng cường sự lãnh đạo của Đảng đối với công tác cải cách hành chính tỉnh. Sau đó",
-     [("57-NQ/TU", "Nghị quyết", "2013-01-18", "Ban Thường vụ Tỉnh ủy",
-       "tăng cường sự lãnh đạo của Đảng đối với công tác cải cách hành chính tỉnh")]),
-    ("UBND tỉnh ban hành Kế hoạch số 12/KH-UBND ngày 12 tháng 3 năm 2021 về triển khai chuyển đổi số; các sở thực hiện.",
-     [("12/KH-UBND", "Kế hoạch", "2021-03-12", "UBND", "triển khai chuyển đổi số")]),
-    ("Thực hiện Nghị định 15/2020/NĐ-CP của Chính phủ quy định xử phạt vi phạm hành chính.",
-     [("15/2020/NĐ-CP", "Nghị định", None, "Chính phủ", None)]),
-    ("theo Quyết định số 456-QĐ/TU và 457-QĐ/TU, ngày 2/11/2016 của Ban Thường vụ Tỉnh uỷ). Đồng thời, hội nghị",
-     [("456-QĐ/TU", "Quyết định", None, "Tỉnh ủy", None),
-      ("457-QĐ/TU", "Quyết định", "2016-11-02", "Ban Thường vụ Tỉnh uỷ", None)]),
-    ("(Nghị quyết số 07-NQ/TU ngày 26 /4/2016). Sau 5 năm thực hiện",
-     [("07-NQ/TU", "Nghị quyết", "2016-04-26", "Tỉnh ủy", None)]),
-    ("Tiếp tục sắp xếp bộ máy theo Nghị quyết số 18-NQ/TW; Nghị quyết số 19-NQ/TW.",
-     [("18-NQ/TW", "Nghị quyết", None, "Trung ương", None), ("19-NQ/TW", "Nghị quyết", None, "Trung ương", None)]),
+    (
+        "Ban cán sự đảng UBND tỉnh về việc ban hành báo cáo tổng kết thực hiện Nghị quyết số 57-NQ/TU, ngày 18/1/2013 "
+        "của Ban Thường vụ Tỉnh ủy về tăng cường sự lãnh đạo của Đảng đối với công tác cải cách hành chính tỉnh. Sau đó",
+        [
+            (
+                "57-NQ/TU",
+                "Nghị quyết",
+                "2013-01-18",
+                "Ban Thường vụ Tỉnh ủy",
+                "tăng cường sự lãnh đạo của Đảng đối với công tác cải cách hành chính tỉnh",
+            )
+        ],
+    ),
+    (
+        "UBND tỉnh ban hành Kế hoạch số 12/KH-UBND ngày 12 tháng 3 năm 2021 về triển khai chuyển đổi số; các sở thực hiện.",
+        [("12/KH-UBND", "Kế hoạch", "2021-03-12", "UBND", "triển khai chuyển đổi số")],
+    ),
+    (
+        "Thực hiện Nghị định 15/2020/NĐ-CP của Chính phủ quy định xử phạt vi phạm hành chính.",
+        [("15/2020/NĐ-CP", "Nghị định", None, "Chính phủ", None)],
+    ),
+    (
+        "theo Quyết định số 456-QĐ/TU và 457-QĐ/TU, ngày 2/11/2016 của Ban Thường vụ Tỉnh uỷ). Đồng thời, hội nghị",
+        [
+            ("456-QĐ/TU", "Quyết định", None, "Tỉnh ủy", None),
+            ("457-QĐ/TU", "Quyết định", "2016-11-02", "Ban Thường vụ Tỉnh uỷ", None),
+        ],
+    ),
+    (
+        "(Nghị quyết số 07-NQ/TU ngày 26 /4/2016). Sau 5 năm thực hiện",
+        [("07-NQ/TU", "Nghị quyết", "2016-04-26", "Tỉnh ủy", None)],
+    ),
+    (
+        "Tiếp tục sắp xếp bộ máy theo Nghị quyết số 18-NQ/TW; Nghị quyết số 19-NQ/TW.",
+        [("18-NQ/TW", "Nghị quyết", None, "Trung ương", None), ("19-NQ/TW", "Nghị quyết", None, "Trung ương", None)],
+    ),
     ("Giấy phép xuất bản số 68/GP-BTTTT do Bộ Thông tin - Truyền thông cấp ngày 16/2/2017", []),
-    ("Kết luận 436-KL/TU ngày 28/1/2022 của Ban Thường vụ Tỉnh ủy về Đề án “Đẩy mạnh cải cách hành chính trong Đảng”.",
-     [("436-KL/TU", "Kết luận", "2022-01-28", "Ban Thường vụ Tỉnh ủy", "Đề án “Đẩy mạnh cải cách hành chính")]),
-    ("Công văn số 2345/UBND-KT ngày 5/7/2021 v/v tăng cường phòng chống dịch bệnh trên địa bàn",
-     [("2345/UBND-KT", "Công văn", "2021-07-05", "UBND", "tăng cường phòng chống dịch bệnh trên địa bàn")]),
+    (
+        "Kết luận 436-KL/TU ngày 28/1/2022 của Ban Thường vụ Tỉnh ủy về Đề án “Đẩy mạnh cải cách hành chính trong Đảng”.",
+        [("436-KL/TU", "Kết luận", "2022-01-28", "Ban Thường vụ Tỉnh ủy", "Đề án “Đẩy mạnh cải cách hành chính")],
+    ),
+    (
+        "Công văn số 2345/UBND-KT ngày 5/7/2021 v/v tăng cường phòng chống dịch bệnh trên địa bàn",
+        [("2345/UBND-KT", "Công văn", "2021-07-05", "UBND", "tăng cường phòng chống dịch bệnh trên địa bàn")],
+    ),
 ]
 
 
@@ -48,10 +73,10 @@ def test_extraction_of_real_sentences_with_exact_offsets(text, expected):
     got = [(m.number, m.kind, m.date, m.issuer) for m in found]
     assert got == [e[:4] for e in expected]
     for m, e in zip(found, expected):
-        assert text[m.number_start:m.number_end] == m.number
+        assert text[m.number_start : m.number_end] == m.number
         assert m.start <= m.number_start < m.number_end <= m.end
-        span = text[m.start:m.end]
-        if m.kind and text[m.start:m.number_start].strip():
+        span = text[m.start : m.end]
+        if m.kind and text[m.start : m.number_start].strip():
             assert span.lower().startswith(m.kind.lower())
         if e[4] is None:
             assert m.subject is None
@@ -63,9 +88,26 @@ def test_every_seed_mention_has_exact_offsets_and_the_subject_inside():
     for path in sorted(SEEDS.glob("*.txt")):
         art = load_article(path, 10**7, 10**7)
         for m in register.extract(art.text):
-            assert art.text[m.number_start:m.number_end] == m.number
-            assert m.subject is None or m.subject in art.text[m.start:m.end]
+            written = art.text[m.number_start : m.number_end]
+            assert written == m.number if not m.short else int(written) == int(m.number.split("-")[0])
+            assert m.subject is None or m.subject in art.text[m.start : m.end]
             assert "GP-" not in m.number
+
+
+def test_a_document_cited_again_by_kind_and_number_alone():
+    text = (
+        "Tỉnh ủy ban hành Nghị quyết số 57-NQ/TU, ngày 18/1/2013 về cải cách hành chính và Chỉ thị số 57-CT/TU. "
+        "Sau 8 năm thực hiện Nghị quyết số 57, 5/7 chỉ tiêu đạt; Chỉ thị 57 cũng hoàn thành. Nghị quyết 20 khác."
+    )
+    short = [m for m in register.extract(text) if m.short]
+    assert [(m.number, m.kind, text[m.start : m.end]) for m in short] == [
+        ("57-NQ/TU", "Nghị quyết", "Nghị quyết số 57"),
+        ("57-CT/TU", "Chỉ thị", "Chỉ thị 57"),
+    ]
+    assert all(text[m.number_start : m.number_end] == "57" for m in short)
+    # two documents of one kind with the same leading number: "Nghị quyết 15" is not guessed
+    two = "Nghị quyết số 15-NQ/TU và Nghị quyết số 15/NQ-HĐND; Nghị quyết 15 đề ra mục tiêu."
+    assert not any(m.short for m in register.extract(two))
 
 
 def test_keys_ignore_case_diacritics_and_spaces():
@@ -76,9 +118,11 @@ def test_keys_ignore_case_diacritics_and_spaces():
 
 
 def _article(folder, name, code, extra=""):
-    text = (f"Tổng kết thực hiện nghị quyết về cải cách hành chính\n\n"
-            f"Ngày 20/4/2021, Tỉnh ủy tổ chức hội nghị tổng kết thực hiện Nghị quyết số {code}, ngày 18/1/2013 của "
-            f"Ban Thường vụ Tỉnh ủy về tăng cường sự lãnh đạo của Đảng đối với công tác cải cách hành chính. {extra}\n")
+    text = (
+        f"Tổng kết thực hiện nghị quyết về cải cách hành chính\n\n"
+        f"Ngày 20/4/2021, Tỉnh ủy tổ chức hội nghị tổng kết thực hiện Nghị quyết số {code}, ngày 18/1/2013 của "
+        f"Ban Thường vụ Tỉnh ủy về tăng cường sự lãnh đạo của Đảng đối với công tác cải cách hành chính. {extra}\n"
+    )
     (folder / name).write_text(text, encoding="utf-8")
 
 
@@ -105,8 +149,8 @@ def test_register_follows_reingest_replacement_duplicates_and_removal(hash_setti
     reader = IndexReader(hash_settings.index_path)
     doc, refs = register.document(reader.db, reader.folder, "58-nq/tu")
     art = reader.article(refs[0].article_id)
-    assert art.text[refs[0].number_start:refs[0].number_end] == "58-NQ/TU"
-    assert art.text[refs[0].passage["start"]:refs[0].passage["end"]] == refs[0].passage["text"]
+    assert art.text[refs[0].number_start : refs[0].number_end] == "58-NQ/TU"
+    assert art.text[refs[0].passage["start"] : refs[0].passage["end"]] == refs[0].passage["text"]
     assert doc.kind == "Nghị quyết" and doc.date == "2013-01-18" and doc.issuer == "Ban Thường vụ Tỉnh ủy"
     assert pipeline.remove([refs[0].article_id], hash_settings) == []
     assert _keys(hash_settings) == {"57-NQ/TU": 1}
@@ -161,9 +205,11 @@ def test_passages_citing_the_named_number_come_first(hash_settings, tmp_path):
     _article(folder, "c.txt", "59-NQ/TU", QUESTION_WORDS + " " + QUESTION_WORDS)
     pipeline.ingest([folder], hash_settings)
     assistant = Assistant(hash_settings)
-    for question in ("Nghị quyết 57-NQ/TU đề ra mục tiêu gì về cải cách hành chính?",
-                     "nghi quyet 57-nq/tu de ra muc tieu gi ve cai cach hanh chinh",
-                     "Nghị quyết 57 đề ra mục tiêu gì về cải cách hành chính?"):
+    for question in (
+        "Nghị quyết 57-NQ/TU đề ra mục tiêu gì về cải cách hành chính?",
+        "nghi quyet 57-nq/tu de ra muc tieu gi ve cai cach hanh chinh",
+        "Nghị quyết 57 đề ra mục tiêu gì về cải cách hành chính?",
+    ):
         hits = assistant.search(question, k=3)
         assert "57-NQ/TU" in hits[0].chunk.text, question
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
@@ -204,7 +250,9 @@ def test_cli_lists_documents_and_shows_one_with_its_passages(hash_settings, tmp_
     assert data["number"] == "57-NQ/TU" and data["date"] == "2013-01-18" and data["subject"].startswith("tăng cường")
     ref = data["references"][0]
     text = IndexReader(hash_settings.index_path).article(ref["article_id"]).text
-    assert text[ref["number_start"]:ref["number_end"]] == "57-NQ/TU" and text[ref["start"]:ref["end"]] == ref["text"]
+    assert (
+        text[ref["number_start"] : ref["number_end"]] == "57-NQ/TU" and text[ref["start"] : ref["end"]] == ref["text"]
+    )
     shown = _qa(["docs", "436-KL/TU"], hash_settings)
     assert shown.returncode == 0 and "# Kết luận 436-KL/TU" in shown.stdout and "Ban Thường vụ Tỉnh ủy" in shown.stdout
     unknown = _qa(["docs", "999-NQ/TU"], hash_settings)

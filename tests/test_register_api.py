@@ -22,12 +22,14 @@ def test_one_document_by_number_as_typed_or_url_encoded(server, path):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["number"] == "57-NQ/TU" and body["references"]
+    assert [r["short"] for r in body["references"]] == [False, True]  # "… số 57-NQ/TU, ngày …", then "… số 57"
     for ref in body["references"]:
         art = httpx.get(server.url + f"/api/articles/{ref['article_id']}", timeout=30).json()
-        assert art["text"][ref["number_start"]:ref["number_end"]] == "57-NQ/TU"
-        assert art["text"][ref["start"]:ref["end"]] == ref["text"]
+        written = "57" if ref["short"] else "57-NQ/TU"
+        assert art["text"][ref["number_start"] : ref["number_end"]] == written
+        assert art["text"][ref["start"] : ref["end"]] == ref["text"]
         p = ref["passage"]
-        assert art["text"][p["start"]:p["end"]] == p["text"] and "57-NQ/TU" in p["text"]
+        assert art["text"][p["start"] : p["end"]] == p["text"] and ref["text"] in p["text"]
 
 
 def test_a_number_with_vietnamese_letters(server):
@@ -36,8 +38,7 @@ def test_a_number_with_vietnamese_letters(server):
     assert httpx.get(server.url + "/api/documents/456-QD/TU", timeout=30).json()["number"] == "456-QĐ/TU"
 
 
-@pytest.mark.parametrize("path", ["999-NQ/TU", "..%2F..%2Fetc%2Fpasswd", "", "x" * 500,
-                                  "%00", "57-NQ/TU/extra"])
+@pytest.mark.parametrize("path", ["999-NQ/TU", "..%2F..%2Fetc%2Fpasswd", "", "x" * 500, "%00", "57-NQ/TU/extra"])
 def test_unknown_or_malformed_numbers_get_404_with_a_sentence(server, path):
     r = httpx.get(server.url + "/api/documents/" + path, timeout=30)
     assert r.status_code == 404, r.text
@@ -58,8 +59,12 @@ def test_wrong_method_is_405(server):
 def test_api_token_guards_the_register_routes(seed_settings, tmp_path):
     srv = Server(seed_settings.index_dir, tmp_path, QA_API_TOKEN="s3cret")
     try:
-        for path in ("/api/documents", "/api/documents/57-NQ/TU", "/api/documents/57-NQ%2FTU",
-                     "/api/documents/999-NQ/TU"):
+        for path in (
+            "/api/documents",
+            "/api/documents/57-NQ/TU",
+            "/api/documents/57-NQ%2FTU",
+            "/api/documents/999-NQ/TU",
+        ):
             assert httpx.get(srv.url + path, timeout=30).status_code == 401, path
             assert httpx.get(srv.url + path, headers={"Authorization": "Bearer nope"}, timeout=30).status_code == 401
         ok = httpx.get(srv.url + "/api/documents/57-NQ/TU", headers={"Authorization": "Bearer s3cret"}, timeout=30)
