@@ -68,8 +68,9 @@ _NOT_NAME = {"Bí", "Phó", "Chủ", "Ủy", "Uỷ", "Trưởng", "Giám", "Thư
              "Phòng", "Cục", "Vụ", "Viện", "Trung", "Quốc", "Thành", "Xã", "Phường", "Quận", "Thị",
              "Đoàn", "Lãnh", "Người", "Nguyên", "Cựu", "Giáo", "Tiến", "Thạc", "Bác", "Kỹ", "Nhân"}
 _LIST_ITEM = re.compile(r";\s*(?:(?:đồng chí|ông|bà)\s+)?((?:\w+\s+){1,4}\w+)\s*,")
-_DOC = re.compile(r"(?<![\w/.-])(\d{1,5}(?:-[A-ZĐ]{1,6}\d{0,2}/[A-ZĐ][A-Za-zĐ]{0,9}\d{0,2}"
-                  r"|(?:/(?:19|20)\d{2})?/[A-ZĐ]{2,6}\d{0,2}(?:-[A-ZĐ][A-Za-zĐ]{0,9}\d{0,2})*))(?![\w/])")
+# Type letters may end in one small letter: 08-QĐi/TW (Quy định), 15-CTr/TU (Chương trình), 33/TTr-SNV (Tờ trình).
+_DOC = re.compile(r"(?<![\w/.-])(\d{1,5}(?:-[A-ZĐ]{1,6}[a-z]?\d{0,2}/[A-ZĐ][A-Za-zĐ]{0,9}\d{0,2}"
+                  r"|(?:/(?:19|20)\d{2})?/[A-ZĐ]{2,6}[a-z]?\d{0,2}(?:-[A-ZĐ][A-Za-zĐ]{0,9}\d{0,2})*))(?![\w/])")
 DOC_NUMBER = _DOC  # the one definition of a document number
 LICENCE = re.compile(r"/GP-|/GP$")  # a press licence number (page footer), not a cited document
 DATE = _DATE  # day/month[/year] as articles write it

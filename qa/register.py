@@ -26,7 +26,7 @@ import logging
 import re
 import sqlite3
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from .errors import IndexMismatch, InputError
 from .metadata import DATE, DOC_NUMBER, LICENCE, iso
@@ -59,6 +59,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "Pháp lệnh": ("PL",),
     "Luật": (),
     "Công điện": ("CĐ",),
+    "Văn bản": (),
 }
 _BY_LETTERS = {letters: kind for kind, codes in KINDS.items() for letters in codes}
 # Issuer letters of a number (the part after "/" in 57-NQ/TU, after "-" in 15/2020/NĐ-CP).
@@ -182,15 +183,13 @@ def _kind_name(word: str) -> str:
     return next(k for k in KINDS if fold(k).lower() == folded)
 
 
-def _kind_before(text: str, at: int) -> re.Match | None:
-    """The kind word written before the number at `at` (the last one in the 60 characters before it,
-    when only "số" or a few other words stand between)."""
-    window = max(0, at - 60)
-    found = list(_KIND_WORD.finditer(text, window, at))
-    last = found[-1] if found else None
-    if last is not None and _KIND_GAP.fullmatch(text, last.end(), at):
-        return last
-    return None
+def _kind_before(text: str, at: int, lettered: str | None) -> re.Match | None:
+    """The kind word written before the number at `at`, among those in the 60 characters before it
+    with only "số" or a few other words between: the last that agrees with the kind of the
+    number's type letters (`lettered`: "Thông báo kết luận số 245-TB/TU" is a Thông báo), else the last."""
+    fitting = [m for m in _KIND_WORD.finditer(text, max(0, at - 60), at) if _KIND_GAP.fullmatch(text, m.end(), at)]
+    agreeing = [m for m in fitting if _kind_name(m.group(0)) == lettered]
+    return (agreeing or fitting or [None])[-1]
 
 
 def _issuer_at(text: str, pos: int) -> tuple[str | None, int]:
@@ -230,6 +229,7 @@ def _subject_at(text: str, pos: int, limit: int) -> tuple[str | None, int]:
     return (subject, end) if len(subject.split()) >= 2 else (None, pos)
 
 
+_LIST_GAP = re.compile(r"[ \t]*(?:,|và|,[ \t]*và|hoặc)[ \t]*")
 _SHORT = re.compile(rf"(?<!\w)({_KIND_WORDS})(?:[ \t]+số)?[ \t]+(\d{{1,5}})(?![\w/-]|[.,]\d)", re.I)
 
 
@@ -272,9 +272,10 @@ def _full_mentions(text: str) -> list[Mention]:
     found = [m for m in DOC_NUMBER.finditer(text) if not LICENCE.search(m.group(1))]
     starts = []
     for m in found:
-        before = _kind_before(text, m.start())
+        before = _kind_before(text, m.start(), _BY_LETTERS.get(_letters(m.group(1))[0] or ""))
         starts.append((before, before.start() if before else m.start()))
     out = []
+    stated: list[bool] = []  # whether each mention's text states its date, issuer or subject
     for i, m in enumerate(found):
         number = m.group(1)
         before, start = starts[i]
@@ -304,6 +305,7 @@ def _full_mentions(text: str) -> list[Mention]:
                 break
             else:
                 break
+        stated.append(bool(date or issuer or subject))
         out.append(
             Mention(
                 number,
@@ -317,6 +319,13 @@ def _full_mentions(text: str) -> list[Mention]:
                 m.end(),
             )
         )
+    # "Quyết định số 456-QĐ/TU và 457-QĐ/TU, ngày 2/11/2016 của …": what follows the last of a list
+    # of numbers of one kind is said of each of them.
+    for i in range(len(out) - 2, -1, -1):
+        a, b = out[i], out[i + 1]
+        if not stated[i] and stated[i + 1] and a.kind == b.kind and _LIST_GAP.fullmatch(text, a.end, b.start):
+            out[i] = replace(a, date=b.date, issuer=b.issuer, subject=b.subject)
+            stated[i] = True
     return out
 
 

@@ -43,7 +43,7 @@ SENTENCES = [
     (
         "theo Quyết định số 456-QĐ/TU và 457-QĐ/TU, ngày 2/11/2016 của Ban Thường vụ Tỉnh uỷ). Đồng thời, hội nghị",
         [
-            ("456-QĐ/TU", "Quyết định", None, "Tỉnh ủy", None),
+            ("456-QĐ/TU", "Quyết định", "2016-11-02", "Ban Thường vụ Tỉnh uỷ", None),  # said of both
             ("457-QĐ/TU", "Quyết định", "2016-11-02", "Ban Thường vụ Tỉnh uỷ", None),
         ],
     ),
@@ -59,6 +59,13 @@ SENTENCES = [
     (
         "Kết luận 436-KL/TU ngày 28/1/2022 của Ban Thường vụ Tỉnh ủy về Đề án “Đẩy mạnh cải cách hành chính trong Đảng”.",
         [("436-KL/TU", "Kết luận", "2022-01-28", "Ban Thường vụ Tỉnh ủy", "Đề án “Đẩy mạnh cải cách hành chính")],
+    ),
+    (
+        "Thông báo kết luận số 245-TB/TU ngày 3/8/2021 của Thường trực Tỉnh ủy; Quy định số 08-QĐi/TW của Bộ Chính trị.",
+        [
+            ("245-TB/TU", "Thông báo", "2021-08-03", "Thường trực Tỉnh ủy", None),
+            ("08-QĐi/TW", "Quy định", None, "Bộ Chính trị", None),
+        ],
     ),
     (
         "Công văn số 2345/UBND-KT ngày 5/7/2021 v/v tăng cường phòng chống dịch bệnh trên địa bàn",
