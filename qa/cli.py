@@ -275,6 +275,46 @@ def list_articles(ctx, as_json: bool) -> None:
                    printable(f"{art.id}  {display_date(art.meta.date):10}  {art.file}  {art.meta.title[:70]}"))
 
 
+@main.command(name="docs")
+@click.argument("number", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per document when listing).")
+@click.pass_context
+def docs(ctx, number: str | None, as_json: bool) -> None:
+    """List the documents the articles cite (nghị quyết, quyết định…), or one NUMBER with every passage citing it."""
+    from . import register
+    from .store import IndexReader
+
+    reader = IndexReader(_settings(ctx).index_path)
+    if number is None:
+        found = register.documents(reader.db, reader.folder)
+        for d in found:
+            if as_json:
+                click.echo(json.dumps(d.to_json(), ensure_ascii=False))
+            else:
+                click.echo(printable(f"{d.number:18} {d.kind or '-':12} {display_date(d.date) or '-':10} "
+                                     f"{d.articles:3} article(s)  {(d.subject or '')[:80]}"))
+        if not found:
+            click.echo("No indexed article cites a numbered document.", err=True)
+        return
+    doc, refs = register.document(reader.db, reader.folder, _decoded(number))
+    if as_json:
+        click.echo(json.dumps(register.document_json(doc, refs), ensure_ascii=False))
+        return
+    click.echo(printable(f"# {doc.kind + ' ' if doc.kind else ''}{doc.number}"))
+    for label, value in (("date", display_date(doc.date)), ("issuer", doc.issuer), ("subject", doc.subject),
+                         ("cited", f"{doc.mentions} time(s) in {doc.articles} article(s)")):
+        if value:
+            click.echo(printable(f"{label}: {value}"))
+    shown = None
+    for r in refs:
+        if r.article_id != shown:
+            shown = r.article_id
+            when = f", {display_date(r.article_date)}" if r.article_date else ""
+            click.echo()
+            click.echo(printable(f"[{r.article_id}] {r.title} ({r.file}{when})"))
+        click.echo(printable(f"  {r.start}-{r.end}: {r.text}"))
+
+
 @main.command()
 @click.argument("article_ids", nargs=-1, required=True)
 @click.pass_context

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import register
 from .answer import Decision, compose, resolve
 from .answer.select import WEIGHTS_FILE, QuestionTerms, load_weights, question_terms
 from .chunk import chunk_article, library_versions
@@ -332,6 +333,18 @@ class Assistant:
 
             answer = generate(answer, self.settings)
         return answer
+
+    @index_errors
+    def documents(self) -> list[register.Document]:
+        """Every document the indexed articles cite (the register)."""
+        reader = self.reader()
+        return register.documents(reader.db, reader.folder)
+
+    @index_errors
+    def document(self, number: str) -> tuple[register.Document, list[register.Reference]]:
+        """One document of the register with every mention of it (InputError if no article cites it)."""
+        reader = self.reader()
+        return register.document(reader.db, reader.folder, number)
 
     @index_errors
     def article(self, article_id: str) -> Article:

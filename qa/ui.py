@@ -56,6 +56,11 @@ mark.qa-sentence { background: #fff1b8; color: inherit; font-weight: 600; }
 #qa-notice p { color: #b42318; margin: 0; }
 #qa-active p { margin: 0; font-size: 0.95em; }
 #qa-cite-title h3 { margin: 0; }
+table.qa-doc-table { width: 100%; border-collapse: collapse; font-size: 0.95em; }
+table.qa-doc-table th, table.qa-doc-table td { border-bottom: 1px solid var(--border-color-primary);
+  padding: 4px 6px; text-align: left; vertical-align: top; }
+table.qa-doc-table td.qa-doc-number { white-space: nowrap; font-weight: 600; }
+#qa-doc-detail h3 { margin: 0 0 4px 0; }
 """
 
 # Gradio has no Vietnamese for its own words (its frontend picks a language from the browser and
@@ -460,8 +465,9 @@ def _safe_name(name: str) -> str:
 
 
 def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Blocks:
-    """The chat page for one assistant. `credentials` (api.Credentials) guard the `ask` API
-    endpoint when an API token is configured."""
+    """The chat page for one assistant, with the "Văn bản" tab (the register of cited documents).
+    `credentials` (api.Credentials) guard the `ask` API endpoint when an API token is configured."""
+    from . import ui_register  # it draws with this module's helpers
 
     def respond(message, history, provinces, date_from, date_to, search_only, k, answers):
         history = list(history or [])
@@ -549,6 +555,8 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
         gr.Markdown("## Hỏi đáp tin tức\nĐặt câu hỏi bằng tiếng Việt (có hoặc không dấu) hoặc tiếng Anh; "
                     "mỗi câu trả lời kèm đoạn trích từ bài viết gốc.", elem_id="qa-title")
         answers = gr.State({})  # assistant message index → the answer it shows (for 👍/👎)
+        with gr.Tabs(elem_id="qa-tabs"):
+            with gr.Tab("Hỏi đáp", elem_id="qa-tab-ask"):
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 chat = gr.Chatbot(label="Hội thoại", height=340, elem_id="qa-chat", sanitize_html=True,
@@ -580,6 +588,9 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
                            type="filepath", elem_id="qa-upload")
             load = gr.Button("Nạp vào chỉ mục", elem_id="qa-load")
             status = gr.Markdown()
+
+            with gr.Tab("Văn bản", elem_id="qa-tab-documents") as documents_tab:
+                ui_register.build(assistant, documents_tab)
 
         gr.api(ask_api, api_name="ask")
         inputs = [question, chat, provinces, date_from, date_to, search_only, k, answers]

@@ -450,3 +450,31 @@ def test_uploaded_pdf_is_cited_with_its_page_and_the_article_view_shows_the_page
     assert card.locator("[data-page='1'] .qa-page-no").inner_text().strip() == "Trang 1"
     page.screenshot(path=str(tmp_path / "pdf-article.png"), full_page=True)
     print(f"screenshot: {tmp_path / 'pdf-article.png'}")
+
+
+def test_documents_tab_lists_the_register_and_opens_a_documents_passages(server, page, tmp_path):
+    page.goto(server.url, wait_until="domcontentloaded")
+    page.get_by_role("tab", name="Văn bản").click()
+    table = page.locator("#qa-doc-list table.qa-doc-table")
+    table.wait_for(timeout=60_000)
+    row = table.locator("tr[data-number='57-NQ/TU']")
+    assert "Nghị quyết" in row.inner_text() and "18/01/2013" in row.inner_text()
+    assert "tăng cường sự lãnh đạo" in row.inner_text()
+    heads = table.locator("th").all_inner_texts()
+    assert heads == ["Số hiệu", "Loại", "Ngày ban hành", "Cơ quan ban hành", "Trích yếu", "Số bài viết"]
+    number = page.locator("#qa-doc-number input")
+    number.click()
+    number.fill("436-KL/TU")
+    page.get_by_role("option", name="436-KL/TU — Kết luận").click()
+    detail = page.locator("#qa-doc-detail")
+    detail.get_by_text("Kết luận 436-KL/TU").wait_for(timeout=60_000)
+    card = detail.locator(".qa-doc-article").first
+    assert "436-KL/TU" in card.locator("mark.qa-sentence").first.inner_text()
+    card.locator("details.qa-article summary").click()  # the article view, the mention marked
+    span = card.locator("details.qa-article mark.qa-span").first
+    span.wait_for(state="visible")
+    assert "436-KL/TU" in span.inner_text()
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    assert _english_left(page) == []
+    page.screenshot(path=str(tmp_path / "documents.png"), full_page=True)
+    print(f"screenshot: {tmp_path / 'documents.png'}")
