@@ -557,37 +557,37 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
         answers = gr.State({})  # assistant message index → the answer it shows (for 👍/👎)
         with gr.Tabs(elem_id="qa-tabs"):
             with gr.Tab("Hỏi đáp", elem_id="qa-tab-ask"):
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=320):
-                chat = gr.Chatbot(label="Hội thoại", height=340, elem_id="qa-chat", sanitize_html=True,
-                                  buttons=["copy"], feedback_options=("Like", "Dislike"))
-            with gr.Column(scale=2, min_width=320):
-                gr.Markdown("### Trích dẫn", elem_id="qa-cite-title")
-                citations = gr.HTML(NO_CITATIONS, elem_id="qa-citations", max_height=330)
-        question = gr.Textbox(label="Câu hỏi", placeholder="Ví dụ: Tỉnh nào tụt 17 bậc chỉ số PAR Index?",
-                              elem_id="qa-question", lines=1)
-        notice = gr.Markdown("", elem_id="qa-notice")
-        active = gr.Markdown("", elem_id="qa-active")
-        with gr.Row():
-            send = gr.Button("Gửi câu hỏi", variant="primary", elem_id="qa-send")
-            clear = gr.Button("Xóa hội thoại", elem_id="qa-clear")
-        gr.Examples(EXAMPLES, inputs=question, label="Câu hỏi mẫu")
-        with gr.Accordion("Bộ lọc và chế độ tìm kiếm", open=False, elem_id="qa-filters"):
-            with gr.Row():
-                provinces = gr.Dropdown(choices=province_choices(), multiselect=True, label="Tỉnh/thành (tên cũ hoặc mới)",
-                                        elem_id="qa-provinces")
-                date_from = gr.Textbox(label="Từ ngày (YYYY-MM-DD)", max_length=10, elem_id="qa-date-from")
-                date_to = gr.Textbox(label="Đến ngày (YYYY-MM-DD)", max_length=10, elem_id="qa-date-to")
-            gr.Markdown(NO_YEAR_NOTE)
-            with gr.Row():
-                search_only = gr.Checkbox(label="Chỉ liệt kê đoạn văn (không soạn câu trả lời)")
-                k = gr.Slider(1, 10, value=min(settings.top_k, 10), step=1, label="Số trích dẫn")
-        with gr.Accordion("Nạp bài viết mới", open=False):
-            file = gr.File(label="Tệp bài viết (.txt, .md, .html, .pdf, .docx, ảnh quét .png/.jpg/.tif)",
-                           file_types=list(SUPPORTED_SUFFIXES),
-                           type="filepath", elem_id="qa-upload")
-            load = gr.Button("Nạp vào chỉ mục", elem_id="qa-load")
-            status = gr.Markdown()
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=320):
+                        chat = gr.Chatbot(label="Hội thoại", height=340, elem_id="qa-chat", sanitize_html=True,
+                                          buttons=["copy"], feedback_options=("Like", "Dislike"))
+                    with gr.Column(scale=2, min_width=320):
+                        gr.Markdown("### Trích dẫn", elem_id="qa-cite-title")
+                        citations = gr.HTML(NO_CITATIONS, elem_id="qa-citations", max_height=330)
+                question = gr.Textbox(label="Câu hỏi", placeholder="Ví dụ: Tỉnh nào tụt 17 bậc chỉ số PAR Index?",
+                                      elem_id="qa-question", lines=1)
+                notice = gr.Markdown("", elem_id="qa-notice")
+                active = gr.Markdown("", elem_id="qa-active")
+                with gr.Row():
+                    send = gr.Button("Gửi câu hỏi", variant="primary", elem_id="qa-send")
+                    clear = gr.Button("Xóa hội thoại", elem_id="qa-clear")
+                gr.Examples(EXAMPLES, inputs=question, label="Câu hỏi mẫu")
+                with gr.Accordion("Bộ lọc và chế độ tìm kiếm", open=False, elem_id="qa-filters"):
+                    with gr.Row():
+                        provinces = gr.Dropdown(choices=province_choices(), multiselect=True, label="Tỉnh/thành (tên cũ hoặc mới)",
+                                                elem_id="qa-provinces")
+                        date_from = gr.Textbox(label="Từ ngày (YYYY-MM-DD)", max_length=10, elem_id="qa-date-from")
+                        date_to = gr.Textbox(label="Đến ngày (YYYY-MM-DD)", max_length=10, elem_id="qa-date-to")
+                    gr.Markdown(NO_YEAR_NOTE)
+                    with gr.Row():
+                        search_only = gr.Checkbox(label="Chỉ liệt kê đoạn văn (không soạn câu trả lời)")
+                        k = gr.Slider(1, 10, value=min(settings.top_k, 10), step=1, label="Số trích dẫn")
+                with gr.Accordion("Nạp bài viết mới", open=False):
+                    file = gr.File(label="Tệp bài viết (.txt, .md, .html, .pdf, .docx, ảnh quét .png/.jpg/.tif)",
+                                   file_types=list(SUPPORTED_SUFFIXES),
+                                   type="filepath", elem_id="qa-upload")
+                    load = gr.Button("Nạp vào chỉ mục", elem_id="qa-load")
+                    status = gr.Markdown()
 
             with gr.Tab("Văn bản", elem_id="qa-tab-documents") as documents_tab:
                 ui_register.build(assistant, documents_tab)
