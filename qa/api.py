@@ -1,4 +1,5 @@
-"""The JSON HTTP API beside the chat page: /api/ask, /api/articles/{id}, /api/health; and the guards
+"""The JSON HTTP API beside the chat page: /api/ask, /api/articles/{id}, /api/documents[/{number}],
+/api/health; and the guards
 every route of the app shares (credentials, login throttling, request-body limits)."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import provinces as gazetteer
+from . import register
 from .errors import IndexMismatch, IndexMissing, InputError, QAError
 from .pipeline import Assistant
 from .retrieve import Filters, iso_date
@@ -160,6 +162,19 @@ def router(assistant: Assistant, credentials: Credentials, throttle: Throttle) -
     def article(article_id: str) -> dict:
         with _http_errors(bad_input=404):
             return assistant.article(article_id).to_json()
+
+    @api.get("/documents")
+    def documents() -> dict:
+        """Every document the indexed articles cite (number, kind, date, issuer, subject, counts)."""
+        with _http_errors(bad_input=400):
+            return {"documents": [d.to_json() for d in assistant.documents()]}
+
+    @api.get("/documents/{number:path}")
+    def document(number: str) -> dict:
+        """One document with every article passage citing it; numbers hold "/" (57-NQ/TU), sent as is
+        or URL-encoded (57-NQ%2FTU)."""
+        with _http_errors(bad_input=404):
+            return register.document_json(*assistant.document(number))
 
     @api.get("/health")
     def health() -> JSONResponse:

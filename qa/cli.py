@@ -109,7 +109,7 @@ def main(ctx: click.Context, index_dir: str | None, embedder: str | None, verbos
               help="Where to embed (default cpu; cuda needs a GPU and onnxruntime-gpu or torch with CUDA).")
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, quiet: bool, device: str | None) -> None:
-    """Build or update the index from files and folders (.txt, .md, .html)."""
+    """Build or update the index from files and folders (.txt, .md, .html, .pdf, .docx, scans .png/.jpg/.tif)."""
     from dataclasses import replace
 
     from . import pipeline
@@ -154,7 +154,8 @@ def _print_answer(answer) -> None:
     if answer.citations:
         click.echo()
     for c in answer.citations:
-        where = ", ".join(x for x in (c.source, display_date(c.date)) if x)
+        where = ", ".join(x for x in (c.source, display_date(c.date), f"page {c.page}" if c.page else None,
+                                      "text read by OCR" if c.ocr else None) if x)
         passage = c.text if len(c.text) <= 240 else c.text[:240].rstrip() + "…"
         click.echo(printable(f'[{c.n}] {c.title or c.file} — {where or c.file} — "{passage}"'))
 
@@ -241,7 +242,9 @@ def show(ctx, article_id: str, as_json: bool) -> None:
     click.echo(printable(f"# {m.title}"))
     for label, value in (("id", art.id), ("file", art.file), ("date", display_date(m.date)), ("source", m.source),
                          ("author", m.author), ("provinces", ", ".join(m.provinces)),
-                         ("people", ", ".join(m.people)), ("documents", ", ".join(m.doc_numbers))):
+                         ("people", ", ".join(m.people)), ("documents", ", ".join(m.doc_numbers)),
+                         ("pages", str(len(m.pages)) if m.pages else None),
+                         ("read by OCR", ", ".join(f"page {p}" for p in m.ocr_pages))):
         if value:
             click.echo(printable(f"{label}: {value}"))
     click.echo()
@@ -270,6 +273,46 @@ def list_articles(ctx, as_json: bool) -> None:
                "provinces": list(art.meta.provinces)}
         click.echo(json.dumps(row, ensure_ascii=False) if as_json else
                    printable(f"{art.id}  {display_date(art.meta.date):10}  {art.file}  {art.meta.title[:70]}"))
+
+
+@main.command(name="docs")
+@click.argument("number", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per document when listing).")
+@click.pass_context
+def docs(ctx, number: str | None, as_json: bool) -> None:
+    """List the documents the articles cite (nghị quyết, quyết định…), or one NUMBER with every passage citing it."""
+    from . import register
+    from .store import IndexReader
+
+    reader = IndexReader(_settings(ctx).index_path)
+    if number is None:
+        found = register.documents(reader.db, reader.folder)
+        for d in found:
+            if as_json:
+                click.echo(json.dumps(d.to_json(), ensure_ascii=False))
+            else:
+                click.echo(printable(f"{d.number:18} {d.kind or '-':12} {display_date(d.date) or '-':10} "
+                                     f"{d.articles:3} article(s)  {(d.subject or '')[:80]}"))
+        if not found:
+            click.echo("No indexed article cites a numbered document.", err=True)
+        return
+    doc, refs = register.document(reader.db, reader.folder, _decoded(number))
+    if as_json:
+        click.echo(json.dumps(register.document_json(doc, refs), ensure_ascii=False))
+        return
+    click.echo(printable(f"# {doc.kind + ' ' if doc.kind else ''}{doc.number}"))
+    for label, value in (("date", display_date(doc.date)), ("issuer", doc.issuer), ("subject", doc.subject),
+                         ("cited", f"{doc.mentions} time(s) in {doc.articles} article(s)")):
+        if value:
+            click.echo(printable(f"{label}: {value}"))
+    shown = None
+    for r in refs:
+        if r.article_id != shown:
+            shown = r.article_id
+            when = f", {display_date(r.article_date)}" if r.article_date else ""
+            click.echo()
+            click.echo(printable(f"[{r.article_id}] {r.title} ({r.file}{when})"))
+        click.echo(printable(f"  {r.start}-{r.end}: {r.text}"))
 
 
 @main.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -57,6 +58,18 @@ class Settings:
     max_file_mb: float = 5.0
     max_article_chars: int = 50_000  # cleaned text of one article: ~85 passages, at most ~40 s to embed (README)
     max_question_chars: int = 2000
+    # PDF, DOCX and images (qa/documents.py, qa/ocr.py)
+    max_document_mb: float = 50.0  # one PDF, DOCX or image file (scans are larger than text)
+    max_pdf_pages: int = 1000
+    # A PDF's page content (drawing instructions, uncompressed): a dense page of text is 5-15 KB, and
+    # pypdf's text extraction slows down more than linearly on a huge page (5 MB took 6 minutes).
+    max_pdf_page_kb: int = 256
+    max_pdf_content_mb: float = 8.0  # all pages together
+    max_image_pixels: int = 40_000_000  # one image; an A4 page scanned at 600 dpi has 35 million
+    max_unzipped_mb: float = 200.0  # a DOCX once unpacked (a ZIP bomb unpacks to gigabytes)
+    ocr: str = "auto"  # "auto": scanned pages are read by Tesseract when installed; "off": scans are refused
+    ocr_languages: str = "vie"  # Tesseract's language models, "+"-separated ("vie+eng")
+    ocr_timeout_s: float = 120.0  # one page
     # Optional LLM (OpenAI-compatible endpoint); off unless both are set.
     llm_url: str = ""
     llm_model: str = ""
@@ -116,8 +129,9 @@ class ConfigError(QAError, ValueError):
 # folder of benchmarks/embedders.py.
 OTHER_VARIABLES = frozenset({"QA_DEBUG", "QA_ALLOWED_ORIGINS", "QA_EVAL_DIR"})
 
-_CHOICES = {"device": ("cpu", "cuda"), "fusion": ("score", "rrf")}
-_NOT_EMPTY = ("index_dir", "embedder", "model_dir", "feedback_log", "upload_dir")
+_CHOICES = {"device": ("cpu", "cuda"), "fusion": ("score", "rrf"), "ocr": ("auto", "off")}
+_NOT_EMPTY = ("index_dir", "embedder", "model_dir", "feedback_log", "upload_dir", "ocr_languages")
+_OCR_LANGUAGES = re.compile(r"[a-z][a-z_]*(?:\+[a-z][a-z_]*)*")
 # Inclusive ranges; None: no upper bound.
 _RANGES: dict[str, tuple[float, float | None]] = {
     "threads": (1, 1024), "gpu_batch_size": (1, 65_536), "batch_size": (1, 65_536), "embed_group": (1, 1_000_000),
@@ -127,6 +141,9 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "weight_dense_unseen": (0, 1000), "rrf_k": (0, 1_000_000), "min_confidence": (-1, 1),
     "weight_dense_english": (0, 1000), "rerank_candidates": (1, 10_000), "max_file_mb": (0.001, 1024),
     "max_article_chars": (100, 100_000_000), "max_question_chars": (1, 1_000_000),
+    "max_document_mb": (0.001, 4096), "max_pdf_pages": (1, 1_000_000),
+    "max_pdf_page_kb": (1, 1_048_576), "max_pdf_content_mb": (0.001, 65_536), "max_image_pixels": (1, 2_000_000_000),
+    "max_unzipped_mb": (0.001, 65_536), "ocr_timeout_s": (1, 86_400),
 }
 
 
@@ -137,6 +154,8 @@ def _check(name: str, value: object) -> None:
         raise ConfigError(f"{var}={value!r} is not one of {', '.join(_CHOICES[name])}.")
     if name in _NOT_EMPTY and not str(value).strip():
         raise ConfigError(f"{var} must not be empty.")
+    if name == "ocr_languages" and not _OCR_LANGUAGES.fullmatch(str(value)):
+        raise ConfigError(f"{var}={value!r} is not a list of Tesseract language codes such as vie or vie+eng.")
     if name == "answer_weights" and value and not Path(str(value)).is_file():
         raise ConfigError(f"{var}={value!r} is not a file (the answer weights written by scripts/fit_answers.py).")
     if name in _RANGES:

@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import documents
 from .clean import clean
 from .config import Settings
-from .decode import SUPPORTED_SUFFIXES, read_text, suffix_of
+from .decode import SUPPORTED_SUFFIXES as TEXT_SUFFIXES
+from .decode import read_text, suffix_of
 from .errors import InputError
 from .metadata import extract
 from .records import Article
 from .text import printable
 
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + documents.SUFFIXES  # every kind of file ingest reads
+
 
 @dataclass(frozen=True)
 class Refusal:
-    """A file that was not ingested, and why (one sentence)."""
+    """A file that was not ingested, and why (one sentence; `vi`: the Vietnamese reason, where given)."""
 
     file: str
     reason: str
+    vi: str = ""
 
 
 def article_id(text: str) -> str:
@@ -81,12 +86,16 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Refusal]]:
 RAW_CHARS_FACTOR = 2  # text this many times over the article limit is refused before cleaning
 
 
-def load_article(path: Path, max_bytes: int, max_chars: int = Settings.max_article_chars) -> Article:
+def load_article(path: Path, max_bytes: int, max_chars: int = Settings.max_article_chars,
+                 settings: Settings | None = None) -> Article:
     """Read, clean and describe one file; InputError if it cannot be used.
 
     An article's text is limited to `max_chars` characters once cleaned (embedding is the slow
     stage, about 600 characters per passage); text more than RAW_CHARS_FACTOR times over it is
-    refused before cleaning, so the time spent on a file stays bounded whatever its shape."""
+    refused before cleaning, so the time spent on a file stays bounded whatever its shape.
+    PDF, DOCX and image files are read by qa.documents under the limits of `settings`."""
+    if suffix_of(path) in documents.SUFFIXES:
+        return load_document(path, settings or Settings(), max_chars)
     raw = read_text(path, max_bytes)
     if len(raw) > RAW_CHARS_FACTOR * max_chars:
         raise InputError(_too_long(path, len(raw), max_chars))
@@ -97,6 +106,32 @@ def load_article(path: Path, max_bytes: int, max_chars: int = Settings.max_artic
         raise InputError(_too_long(path, len(text), max_chars))
     name = printable(path.name)
     return Article(article_id(text), name, text, extract(raw, text, name))
+
+
+def load_document(path: Path, settings: Settings, max_chars: int) -> Article:
+    """A PDF, DOCX or image file as an article: each page cleaned on its own and the pages joined
+    by a blank line; the metadata's `pages` holds where each page starts in the text (so a
+    citation's page follows from its start) and `ocr_pages` the pages read by OCR."""
+    pages = documents.read_pages(path, documents.Limits.from_settings(settings, RAW_CHARS_FACTOR * max_chars))
+    raw = "\n\n".join(p.text for p in pages)
+    if len(raw) > RAW_CHARS_FACTOR * max_chars:
+        raise InputError(_too_long(path, len(raw), max_chars))
+    text, starts = "", []
+    for page in pages:
+        body = clean(page.text).strip() if page.text.strip() else ""
+        if body and text:
+            text += "\n\n"
+        starts.append(len(text))
+        text += body
+    if len(text.strip()) < 20:
+        raise InputError(f"{path.name}: no article text is left after removing page clutter.")
+    if len(text) > max_chars:
+        raise InputError(_too_long(path, len(text), max_chars))
+    name = printable(path.name)
+    paged = suffix_of(path) not in documents.DOCX_SUFFIXES
+    meta = replace(extract(raw, text, name), pages=tuple(starts) if paged else (),
+                   ocr_pages=tuple(i for i, p in enumerate(pages, start=1) if p.ocr))
+    return Article(article_id(text), name, text, meta)
 
 
 def path_key(path: Path) -> str:

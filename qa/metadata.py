@@ -68,9 +68,12 @@ _NOT_NAME = {"Bí", "Phó", "Chủ", "Ủy", "Uỷ", "Trưởng", "Giám", "Thư
              "Phòng", "Cục", "Vụ", "Viện", "Trung", "Quốc", "Thành", "Xã", "Phường", "Quận", "Thị",
              "Đoàn", "Lãnh", "Người", "Nguyên", "Cựu", "Giáo", "Tiến", "Thạc", "Bác", "Kỹ", "Nhân"}
 _LIST_ITEM = re.compile(r";\s*(?:(?:đồng chí|ông|bà)\s+)?((?:\w+\s+){1,4}\w+)\s*,")
-_DOC = re.compile(r"(?<![\w/.-])(\d{1,5}(?:-[A-ZĐ]{1,6}\d{0,2}/[A-ZĐ][A-Za-zĐ]{0,9}\d{0,2}"
-                  r"|(?:/(?:19|20)\d{2})?/[A-ZĐ]{2,6}\d{0,2}(?:-[A-ZĐ][A-Za-zĐ]{0,9}\d{0,2})*))(?![\w/])")
+# Type letters may end in one small letter: 08-QĐi/TW (Quy định), 15-CTr/TU (Chương trình), 33/TTr-SNV (Tờ trình).
+_DOC = re.compile(r"(?<![\w/.-])(\d{1,5}(?:-[A-ZĐ]{1,6}[a-z]?\d{0,2}/[A-ZĐ][A-Za-zĐ]{0,9}\d{0,2}"
+                  r"|(?:/(?:19|20)\d{2})?/[A-ZĐ]{2,6}[a-z]?\d{0,2}(?:-[A-ZĐ][A-Za-zĐ]{0,9}\d{0,2})*))(?![\w/])")
 DOC_NUMBER = _DOC  # the one definition of a document number
+LICENCE = re.compile(r"/GP-|/GP$")  # a press licence number (page footer), not a cited document
+DATE = _DATE  # day/month[/year] as articles write it
 _BYLINE_PREFIX = re.compile(r"^(?:bài(?: và|,)? ảnh|tin(?: và|,)? ảnh|tác giả|bài|tin)\s*:\s*", re.I)
 
 
@@ -118,7 +121,8 @@ def _title(paras: list[str]) -> str:
     return sentence[:160].rsplit(" ", 1)[0] + "…"
 
 
-def _iso(day: str, month: str, year: str | None) -> str | None:
+def iso(day: str, month: str, year: str | None) -> str | None:
+    """A written date as ISO ("--MM-DD" without a year), or None when it is not a calendar date."""
     d, m = int(day), int(month)
     if not (1 <= d <= 31 and 1 <= m <= 12):
         return None
@@ -132,16 +136,16 @@ def _date(raw: str, paras: list[str]) -> str | None:
     top = [line.strip() for line in raw.split("\n") if line.strip()][:8]
     for line in top:
         m = _DATELINE.match(line)
-        if m and (iso := _iso(*m.groups())):
-            return iso
+        if m and (found := iso(*m.groups())):
+            return found
     for para in paras[:4]:
         for m in _EVENT.finditer(para):
             if _CITED_DOC.search(para[max(0, m.start() - 40):m.start()]):
                 continue
             groups = m.groups()
             day, month, year = groups[:3] if groups[0] else groups[3:]
-            if iso := _iso(day, month, year):
-                return iso
+            if found := iso(day, month, year):
+                return found
     return None
 
 
@@ -293,7 +297,7 @@ def _doc_numbers(text: str) -> tuple[str, ...]:
     out: dict[str, None] = {}
     for m in _DOC.finditer(text):
         code = m.group(1)
-        if re.search(r"/GP-|/GP$", code):
+        if LICENCE.search(code):
             continue
         out.setdefault(code, None)
     return tuple(out)

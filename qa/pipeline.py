@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import register
 from .answer import Decision, compose, resolve
 from .answer.select import WEIGHTS_FILE, QuestionTerms, load_weights, question_terms
 from .chunk import chunk_article, library_versions
@@ -98,9 +99,10 @@ class _Prepared:
 def _prepare(path: Path, settings: Settings, known: set[str], watch: Stopwatch) -> _Prepared:
     try:
         with watch.lap("clean"):
-            article = load_article(path, int(settings.max_file_mb * 1024 * 1024), settings.max_article_chars)
+            article = load_article(path, int(settings.max_file_mb * 1024 * 1024), settings.max_article_chars,
+                                   settings)
     except InputError as exc:
-        return _Prepared(path, refusal=Refusal(str(path), str(exc)))
+        return _Prepared(path, refusal=Refusal(str(path), str(exc), exc.vi if exc.vi != str(exc) else ""))
     except OSError as exc:
         return _Prepared(path, refusal=Refusal(str(path), f"{path.name}: cannot be read ({exc.strerror})."))
     key = path_key(path)
@@ -331,6 +333,18 @@ class Assistant:
 
             answer = generate(answer, self.settings)
         return answer
+
+    @index_errors
+    def documents(self) -> list[register.Document]:
+        """Every document the indexed articles cite (the register)."""
+        reader = self.reader()
+        return register.documents(reader.db, reader.folder)
+
+    @index_errors
+    def document(self, number: str) -> tuple[register.Document, list[register.Reference]]:
+        """One document of the register with every mention of it (InputError if no article cites it)."""
+        reader = self.reader()
+        return register.document(reader.db, reader.folder, number)
 
     @index_errors
     def article(self, article_id: str) -> Article:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 
 
@@ -16,6 +17,17 @@ class Metadata:
     provinces: tuple[str, ...] = ()
     people: tuple[str, ...] = ()
     doc_numbers: tuple[str, ...] = ()
+    pages: tuple[int, ...] = ()  # a PDF's (or TIFF's) pages: where each starts in the text; () when not paged
+    ocr_pages: tuple[int, ...] = ()  # the pages (numbered from 1) whose text was read by OCR
+
+    def page_at(self, offset: int) -> int | None:
+        """The page (numbered from 1) holding text[offset], or None for a text without pages."""
+        return bisect_right(self.pages, offset) or None if self.pages else None
+
+    def ocr_within(self, start: int, end: int) -> bool:
+        """Whether any text of text[start:end] was read by OCR."""
+        first, last = self.page_at(start), self.page_at(max(start, end - 1))
+        return first is not None and any(first <= p <= last for p in self.ocr_pages)
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,8 @@ class Citation:
     end: int
     text: str
     score: float
+    page: int | None = None  # the PDF page the passage starts on
+    ocr: bool = False  # the passage's text was read by OCR from a scan (it may hold misread letters)
 
 
 @dataclass(frozen=True)

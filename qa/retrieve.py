@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import expand, vectors
+from . import expand, register, vectors
 from .config import Settings
 from .embed import Embedder
 from .lang import is_english
@@ -62,6 +62,7 @@ class Query:
     weights: list[float]
     typed_without_diacritics: bool
     english: bool = False
+    documents: tuple[register.Named, ...] = ()  # document numbers the question names (their passages come first)
 
     @classmethod
     def parse(cls, question: str) -> Query:
@@ -73,7 +74,8 @@ class Query:
             toks += extra
             weights += [expand.WEIGHT] * len(extra)
         english = is_english(text)
-        return cls(text, toks, [fold(t) for t in toks], weights, not has_diacritics(text), english)
+        return cls(text, toks, [fold(t) for t in toks], weights, not has_diacritics(text), english,
+                   register.named(text))
 
 
 def _topic_terms(text: str) -> list[str]:
@@ -196,7 +198,8 @@ class Retriever:
         lexical = self.lexical(q, s.candidates, allowed)
         dense = self.dense(q, s.candidates, allowed)
         k = k or s.top_k
-        fused = self.fuse(q, lexical, dense)[: max(k, s.rerank_candidates) if s.reranker else k]
+        wanted = register.positions(self.index.db, q.documents)  # passages citing a document the question names
+        fused = register.first(self.fuse(q, lexical, dense), wanted)[: max(k, s.rerank_candidates) if s.reranker else k]
         chunks = self.index.chunks([p for p, _ in fused])
         ranks = {name: {p: r for r, (p, _) in enumerate(ranking, 1)} for name, ranking in
                  (("lexical", lexical), ("dense", dense))}
@@ -210,4 +213,5 @@ class Retriever:
             from .rerank import rerank
 
             hits = rerank(s.reranker, q.text, hits)
+            hits.sort(key=lambda h: h.pos not in wanted)  # stable: the register's passages stay first
         return hits[:k]

@@ -46,7 +46,7 @@ def create_app(settings: Settings):
     page = ui.build(assistant, settings, credentials)
     app = gr.mount_gradio_app(app, page, path="/", auth=auth, css=ui.CSS, head=ui.HEAD, footer_links=["api"],
                                root_path=os.environ.get("GRADIO_ROOT_PATH") or None,
-                               max_file_size=f"{settings.max_file_mb:g}mb", show_error=True)
+                               max_file_size=f"{ui.max_upload_mb(settings):g}mb", show_error=True)
     # Gradio checks that a file given to an event came from its own upload folder only once the
     # Blocks count as launched, which mount_gradio_app does not set: without this, a client could
     # name any server path as an "uploaded" file (the page's upload also checks it, see ui.upload).

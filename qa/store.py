@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import vectors
+from . import register, vectors
 from .errors import IndexBusy, IndexMismatch, IndexMissing
 from .lexical import LexicalIndex, LexicalUpdate
 from .records import Article, Chunk, Metadata
@@ -96,7 +96,7 @@ _WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EP
 
 def _article_from_row(row: sqlite3.Row) -> Article:
     meta = json.loads(row["meta"])
-    for key in ("provinces", "people", "doc_numbers"):
+    for key in ("provinces", "people", "doc_numbers", "pages", "ocr_pages"):
         meta[key] = tuple(meta.get(key, ()))
     return Article(row["id"], row["file"], row["text"], Metadata(**meta))
 
@@ -314,7 +314,8 @@ class IndexWriter:
         self._lex = LexicalUpdate(self.lexical)  # changes since the last commit
         self.db = sqlite3.connect(self._sqlite)
         self.db.executescript(_SCHEMA)
-        self.changed = self._lex_from_store  # an older index is upgraded by any ingest
+        # an older index (lexical format, document register) is upgraded by any ingest
+        self.changed = register.prepare(self.db) or self._lex_from_store
 
     def _check_previous(self, old: dict):
         """The previous generation's vectors, once its files are known to be whole; IndexMismatch
@@ -384,6 +385,7 @@ class IndexWriter:
                 [(int(p), c.article_id, c.ordinal, c.start, c.end, c.text, " ".join(t))
                  for p, c, t in zip(positions, chunks, tokens)],
             )
+            register.store(self.db, article.id, article.text)
         if len(chunks):
             with self.watch.lap("faiss"):
                 self.dense.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), positions)
@@ -399,6 +401,7 @@ class IndexWriter:
         found = self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount > 0
         self.db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
         self.db.execute("DELETE FROM files WHERE article_id = ?", (article_id,))
+        register.forget(self.db, article_id)
         if positions:
             self.dense.remove_ids(np.asarray(positions, dtype=np.int64))
             self._lex.remove(positions)

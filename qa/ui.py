@@ -19,7 +19,9 @@ from . import pipeline
 from . import provinces as gazetteer
 from .api import MAX_K
 from .config import Settings
+from .decode import suffix_of
 from .errors import InputError, QAError
+from .ingest import SUPPORTED_SUFFIXES
 from .pipeline import Assistant
 from .records import Answer
 from .retrieve import Filters, iso_date
@@ -43,6 +45,10 @@ CSS = """
 .qa-article-body { max-height: 420px; overflow-y: auto; border-top: 1px solid var(--border-color-primary);
   margin-top: 6px; padding-top: 6px; }
 mark.qa-span { background: #ffe58f; color: inherit; }
+.qa-page-no { white-space: normal; margin: 0.6em 0 0.2em; font-size: 0.85em; font-weight: 600;
+  color: var(--body-text-color-subdued); border-bottom: 1px dashed var(--border-color-primary); }
+.qa-page-cited .qa-page-no { color: var(--body-text-color); }
+.qa-ocr { font-size: 0.8em; padding: 0 0.35em; border: 1px solid currentColor; border-radius: 3px; }
 mark.qa-sentence { background: #fff1b8; color: inherit; font-weight: 600; }
 #qa-title h2 { margin: 0; }
 #qa-title p { margin: 2px 0 0 0; }
@@ -50,6 +56,11 @@ mark.qa-sentence { background: #fff1b8; color: inherit; font-weight: 600; }
 #qa-notice p { color: #b42318; margin: 0; }
 #qa-active p { margin: 0; font-size: 0.95em; }
 #qa-cite-title h3 { margin: 0; }
+table.qa-doc-table { width: 100%; border-collapse: collapse; font-size: 0.95em; }
+table.qa-doc-table th, table.qa-doc-table td { border-bottom: 1px solid var(--border-color-primary);
+  padding: 4px 6px; text-align: left; vertical-align: top; }
+table.qa-doc-table td.qa-doc-number { white-space: nowrap; font-weight: 600; }
+#qa-doc-detail h3 { margin: 0 0 4px 0; }
 """
 
 # Gradio has no Vietnamese for its own words (its frontend picks a language from the browser and
@@ -278,20 +289,43 @@ def render_citations(answer: Answer, articles: dict) -> str:
                                           '(để tham khảo, không phải câu trả lời)</p>']
     for c in shown:
         quoted = [(a, b) for n, a, b in answer.highlights if n == c.n]
-        meta = " · ".join(html.escape(x) for x in (c.source, display_date(c.date), c.province) if x)
+        meta = " · ".join(html.escape(x) for x in (c.source, display_date(c.date), c.province,
+                                                     f"trang {c.page}" if c.page else None) if x)
+        if c.ocr:
+            meta += (' <span class="qa-ocr" title="Chữ được nhận dạng (OCR) từ bản quét, có thể sai chữ">'
+                     'OCR</span>')
         art = articles.get(c.article_id)
-        body = _mark(art.text, 0, len(art.text), [(c.start, c.end)], "qa-span") if art else ""
+        body = article_body(art, c.start, c.end) if art else ""
         cards.append(
             f'<div class="qa-cite" id="cite-{c.n}" data-article="{html.escape(c.article_id)}">'
             f'<div class="qa-cite-head">[{c.n}] {html.escape(c.title or c.file)}</div>'
             f'<div class="qa-cite-meta">{meta}</div>'
             f'<div class="qa-passage">{_mark(c.text, 0, len(c.text), [(a - c.start, b - c.start) for a, b in quoted], "qa-sentence")}</div>'
-            f'<details class="qa-article"><summary>Xem toàn bài</summary>'
+            f'<details class="qa-article"><summary>Xem toàn bài{f" (trang {c.page})" if c.page else ""}</summary>'
             f'<div class="qa-article-body">{body}</div></details></div>'
         )
     return "\n".join(cards)
 
 
+
+
+def article_body(art, start: int, end: int) -> str:
+    """The whole article with text[start:end] marked; a paged document (PDF, TIFF) shows where each
+    page starts ("Trang 3", with "OCR" on a page read from a scan), the cited page(s) emphasised."""
+    pages = art.meta.pages
+    if not pages:
+        return _mark(art.text, 0, len(art.text), [(start, end)], "qa-span")
+    bounds = [*pages, len(art.text)]
+    cited = range(art.meta.page_at(start) or 0, (art.meta.page_at(max(start, end - 1)) or 0) + 1)
+    out = []
+    for n, (a, b) in enumerate(zip(bounds, bounds[1:]), start=1):
+        if a >= b:
+            continue  # a blank page
+        ocr = ' <span class="qa-ocr" title="Chữ được nhận dạng (OCR) từ bản quét">OCR</span>' if n in art.meta.ocr_pages else ""
+        cls = "qa-page qa-page-cited" if n in cited else "qa-page"
+        out.append(f'<div class="{cls}" data-page="{n}"><div class="qa-page-no">Trang {n}{ocr}</div>'
+                   f'{_mark(art.text, a, b, [(start, end)], "qa-span")}</div>')
+    return "".join(out)
 
 
 def render_answer(answer: Answer, search_only: bool = False) -> str:
@@ -369,7 +403,7 @@ _VI_REASONS = [
     (re.compile(r"encoding could not be recognised|byte-order mark"), "không nhận ra bảng mã của văn bản; hãy lưu tệp "
                                                                       "dạng UTF-8 rồi thử lại"),
     (re.compile(r"no article text"), "không tìm thấy nội dung bài viết trong tệp"),
-    (re.compile(r"is not supported"), "chỉ nhận tệp .txt, .md, .html"),
+    (re.compile(r"is not supported|unsupported file type"), "chỉ nhận tệp " + ", ".join(SUPPORTED_SUFFIXES)),
 ]
 
 
@@ -403,8 +437,8 @@ def _uploaded_file(file_path) -> Path:
 def store_upload(src: Path, upload_dir: Path, max_bytes: int) -> tuple[Path, bool]:
     """Keep an uploaded file as upload_dir/<hash of its bytes>/<its name>: another file with the same
     name never replaces it. Returns the stored path and whether it was new."""
-    if src.suffix.lower() not in (".txt", ".md", ".html", ".htm"):
-        raise InputError("unsupported type", "Chỉ nhận tệp .txt, .md, .html.")
+    if suffix_of(src) not in SUPPORTED_SUFFIXES:
+        raise InputError("unsupported type", f"Chỉ nhận tệp {', '.join(SUPPORTED_SUFFIXES)}.")
     with src.open("rb") as fh:
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
@@ -420,14 +454,20 @@ def store_upload(src: Path, upload_dir: Path, max_bytes: int) -> tuple[Path, boo
     return dest, True
 
 
+def max_upload_mb(settings: Settings) -> float:
+    """The largest file the page takes: a text article's limit, or a document's (PDF, DOCX, scan)."""
+    return max(settings.max_file_mb, settings.max_document_mb)
+
+
 def _safe_name(name: str) -> str:
     stem = re.sub(r"[^\w.\- ]+", "", Path(name).name).strip().replace(" ", "_").lstrip(".") or "bai-viet.txt"
     return stem[-120:]
 
 
 def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Blocks:
-    """The chat page for one assistant. `credentials` (api.Credentials) guard the `ask` API
-    endpoint when an API token is configured."""
+    """The chat page for one assistant, with the "Văn bản" tab (the register of cited documents).
+    `credentials` (api.Credentials) guard the `ask` API endpoint when an API token is configured."""
+    from . import ui_register  # it draws with this module's helpers
 
     def respond(message, history, provinces, date_from, date_to, search_only, k, answers):
         history = list(history or [])
@@ -479,7 +519,7 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
     def upload(file_path):
         try:
             src = _uploaded_file(file_path)
-            limit = int(settings.max_file_mb * 1024 * 1024)
+            limit = int(max_upload_mb(settings) * 1024 * 1024)
             dest, created = store_upload(src, Path(settings.upload_dir), limit)
         except InputError as exc:
             return f"Không nạp được: {escape_markdown(exc.vi)}"
@@ -494,7 +534,8 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
         if report.refused:
             if created:  # only the copy this call stored; a file kept from an earlier upload stays
                 shutil.rmtree(dest.parent, ignore_errors=True)
-            return f"Không nạp được **{name}**: {escape_markdown(vietnamese_reason(report.refused[0].reason))}."
+            refusal = report.refused[0]
+            return f"Không nạp được **{name}**: {escape_markdown(refusal.vi or vietnamese_reason(refusal.reason))}."
         if report.added:
             return f"Đã nạp **{name}** ({report.chunks_added} đoạn); có thể hỏi ngay."
         return f"**{name}** đã có trong chỉ mục."
@@ -514,36 +555,42 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
         gr.Markdown("## Hỏi đáp tin tức\nĐặt câu hỏi bằng tiếng Việt (có hoặc không dấu) hoặc tiếng Anh; "
                     "mỗi câu trả lời kèm đoạn trích từ bài viết gốc.", elem_id="qa-title")
         answers = gr.State({})  # assistant message index → the answer it shows (for 👍/👎)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=320):
-                chat = gr.Chatbot(label="Hội thoại", height=340, elem_id="qa-chat", sanitize_html=True,
-                                  buttons=["copy"], feedback_options=("Like", "Dislike"))
-            with gr.Column(scale=2, min_width=320):
-                gr.Markdown("### Trích dẫn", elem_id="qa-cite-title")
-                citations = gr.HTML(NO_CITATIONS, elem_id="qa-citations", max_height=330)
-        question = gr.Textbox(label="Câu hỏi", placeholder="Ví dụ: Tỉnh nào tụt 17 bậc chỉ số PAR Index?",
-                              elem_id="qa-question", lines=1)
-        notice = gr.Markdown("", elem_id="qa-notice")
-        active = gr.Markdown("", elem_id="qa-active")
-        with gr.Row():
-            send = gr.Button("Gửi câu hỏi", variant="primary", elem_id="qa-send")
-            clear = gr.Button("Xóa hội thoại", elem_id="qa-clear")
-        gr.Examples(EXAMPLES, inputs=question, label="Câu hỏi mẫu")
-        with gr.Accordion("Bộ lọc và chế độ tìm kiếm", open=False, elem_id="qa-filters"):
-            with gr.Row():
-                provinces = gr.Dropdown(choices=province_choices(), multiselect=True, label="Tỉnh/thành (tên cũ hoặc mới)",
-                                        elem_id="qa-provinces")
-                date_from = gr.Textbox(label="Từ ngày (YYYY-MM-DD)", max_length=10, elem_id="qa-date-from")
-                date_to = gr.Textbox(label="Đến ngày (YYYY-MM-DD)", max_length=10, elem_id="qa-date-to")
-            gr.Markdown(NO_YEAR_NOTE)
-            with gr.Row():
-                search_only = gr.Checkbox(label="Chỉ liệt kê đoạn văn (không soạn câu trả lời)")
-                k = gr.Slider(1, 10, value=min(settings.top_k, 10), step=1, label="Số trích dẫn")
-        with gr.Accordion("Nạp bài viết mới", open=False):
-            file = gr.File(label="Tệp bài viết (.txt, .md, .html)", file_types=[".txt", ".md", ".html", ".htm"],
-                           type="filepath", elem_id="qa-upload")
-            load = gr.Button("Nạp vào chỉ mục", elem_id="qa-load")
-            status = gr.Markdown()
+        with gr.Tabs(elem_id="qa-tabs"):
+            with gr.Tab("Hỏi đáp", elem_id="qa-tab-ask"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=320):
+                        chat = gr.Chatbot(label="Hội thoại", height=340, elem_id="qa-chat", sanitize_html=True,
+                                          buttons=["copy"], feedback_options=("Like", "Dislike"))
+                    with gr.Column(scale=2, min_width=320):
+                        gr.Markdown("### Trích dẫn", elem_id="qa-cite-title")
+                        citations = gr.HTML(NO_CITATIONS, elem_id="qa-citations", max_height=330)
+                question = gr.Textbox(label="Câu hỏi", placeholder="Ví dụ: Tỉnh nào tụt 17 bậc chỉ số PAR Index?",
+                                      elem_id="qa-question", lines=1)
+                notice = gr.Markdown("", elem_id="qa-notice")
+                active = gr.Markdown("", elem_id="qa-active")
+                with gr.Row():
+                    send = gr.Button("Gửi câu hỏi", variant="primary", elem_id="qa-send")
+                    clear = gr.Button("Xóa hội thoại", elem_id="qa-clear")
+                gr.Examples(EXAMPLES, inputs=question, label="Câu hỏi mẫu")
+                with gr.Accordion("Bộ lọc và chế độ tìm kiếm", open=False, elem_id="qa-filters"):
+                    with gr.Row():
+                        provinces = gr.Dropdown(choices=province_choices(), multiselect=True, label="Tỉnh/thành (tên cũ hoặc mới)",
+                                                elem_id="qa-provinces")
+                        date_from = gr.Textbox(label="Từ ngày (YYYY-MM-DD)", max_length=10, elem_id="qa-date-from")
+                        date_to = gr.Textbox(label="Đến ngày (YYYY-MM-DD)", max_length=10, elem_id="qa-date-to")
+                    gr.Markdown(NO_YEAR_NOTE)
+                    with gr.Row():
+                        search_only = gr.Checkbox(label="Chỉ liệt kê đoạn văn (không soạn câu trả lời)")
+                        k = gr.Slider(1, 10, value=min(settings.top_k, 10), step=1, label="Số trích dẫn")
+                with gr.Accordion("Nạp bài viết mới", open=False):
+                    file = gr.File(label="Tệp bài viết (.txt, .md, .html, .pdf, .docx, ảnh quét .png/.jpg/.tif)",
+                                   file_types=list(SUPPORTED_SUFFIXES),
+                                   type="filepath", elem_id="qa-upload")
+                    load = gr.Button("Nạp vào chỉ mục", elem_id="qa-load")
+                    status = gr.Markdown()
+
+            with gr.Tab("Văn bản", elem_id="qa-tab-documents") as documents_tab:
+                ui_register.build(assistant, documents_tab)
 
         gr.api(ask_api, api_name="ask")
         inputs = [question, chat, provinces, date_from, date_to, search_only, k, answers]

@@ -3,6 +3,15 @@
 # and build the offline model once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# OCR of scanned PDFs and images needs Debian's Tesseract with its Vietnamese model (qa/ocr.py).
+if ! command -v tesseract >/dev/null 2>&1 || ! tesseract --list-langs 2>/dev/null | grep -qx vie; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-vie >/dev/null) \
+      || echo "warning: could not install tesseract-ocr-vie; scanned PDFs and images will be refused" >&2
+  else
+    echo "note: for scanned PDFs and images, install Tesseract: apt-get install tesseract-ocr tesseract-ocr-vie" >&2
+  fi
+fi
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 if [ ! -x .venv/bin/python ]; then

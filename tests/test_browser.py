@@ -406,3 +406,75 @@ def test_not_found_shows_the_closest_passages_as_related_reading(server, page):
     wait_answer(page, "không có số liệu PAPI của tỉnh Lạng Sơn")
     page.locator("#qa-citations").get_by_text("không phải câu trả lời", exact=False).wait_for()
     assert page.locator("#qa-chat strong").count() == 0  # no short answer pretends to answer
+
+
+# -- issue 17: PDF articles ---------------------------------------------------------------------------
+
+
+def test_uploaded_pdf_is_cited_with_its_page_and_the_article_view_shows_the_page_and_the_span(server, page, tmp_path):
+    import docfiles
+    from conftest import SEEDS
+    from docfiles import PAGE1, PAGE2, PAGE3
+
+    filler = [p.strip() for f in sorted(SEEDS.glob("*.txt"))[3:] for p in f.read_text(encoding="utf-8").split("\n\n")
+              if len(p.strip()) > 150]
+    pdf = docfiles.pdf(tmp_path / "quyết-định-1234.pdf",
+                       [PAGE1 + filler[0:3], filler[3:6] + PAGE2 + filler[6:8], filler[8:11] + PAGE3])
+    locked = docfiles.encrypted(pdf, tmp_path / "có-mật-khẩu.pdf")
+    page.goto(server.url, wait_until="domcontentloaded")
+    page.get_by_text("Nạp bài viết mới").click()
+    upload = page.locator("#qa-upload input[type=file]")
+    upload.set_input_files(str(locked))
+    time.sleep(1)
+    page.locator("#qa-load").click()
+    page.get_by_text("tệp PDF được đặt mật khẩu", exact=False).first.wait_for(timeout=60_000)  # in Vietnamese
+    page.locator("#qa-upload button[aria-label]").first.click()  # clear the file widget
+    upload.set_input_files(str(pdf))
+    time.sleep(1)
+    page.locator("#qa-load").click()
+    page.get_by_text("Đã nạp", exact=False).first.wait_for(timeout=120_000)
+
+    ask(page, "Đến hết năm 2024 Sở Nội vụ phấn đấu bao nhiêu phần trăm hồ sơ được giải quyết đúng hạn?")
+    wait_answer(page, "98%")
+    card = page.locator("#qa-citations .qa-cite", has=page.locator(".qa-cite-meta", has_text="trang 2")).first
+    card.wait_for()
+    assert "98%" in card.locator(".qa-passage").inner_text()
+    card.locator("details.qa-article summary").click()
+    span = card.locator(".qa-page-cited[data-page='2'] mark.qa-span")
+    span.wait_for(state="visible")
+    assert card.locator(".qa-page-cited .qa-page-no").first.inner_text().strip() == "Trang 2"
+    assert "98%" in span.inner_text()
+    body = card.locator(".qa-article-body").bounding_box()
+    box = span.bounding_box()
+    assert box["y"] < body["y"] + body["height"] and box["y"] + box["height"] > body["y"]  # scrolled into view
+    assert card.locator("[data-page='1'] .qa-page-no").inner_text().strip() == "Trang 1"
+    page.screenshot(path=str(tmp_path / "pdf-article.png"), full_page=True)
+    print(f"screenshot: {tmp_path / 'pdf-article.png'}")
+
+
+def test_documents_tab_lists_the_register_and_opens_a_documents_passages(server, page, tmp_path):
+    page.goto(server.url, wait_until="domcontentloaded")
+    page.get_by_role("tab", name="Văn bản").click()
+    table = page.locator("#qa-doc-list table.qa-doc-table")
+    table.wait_for(timeout=60_000)
+    row = table.locator("tr[data-number='57-NQ/TU']")
+    assert "Nghị quyết" in row.inner_text() and "18/01/2013" in row.inner_text()
+    assert "tăng cường sự lãnh đạo" in row.inner_text()
+    heads = table.locator("th").all_inner_texts()
+    assert heads == ["Số hiệu", "Loại", "Ngày ban hành", "Cơ quan ban hành", "Trích yếu", "Số bài viết"]
+    number = page.locator("#qa-doc-number input")
+    number.click()
+    number.fill("436-KL/TU")
+    page.get_by_role("option", name="436-KL/TU — Kết luận").click()
+    detail = page.locator("#qa-doc-detail")
+    detail.get_by_text("Kết luận 436-KL/TU").wait_for(timeout=60_000)
+    card = detail.locator(".qa-doc-article").first
+    assert "436-KL/TU" in card.locator("mark.qa-sentence").first.inner_text()
+    card.locator("details.qa-article summary").click()  # the article view, the mention marked
+    span = card.locator("details.qa-article mark.qa-span").first
+    span.wait_for(state="visible")
+    assert "436-KL/TU" in span.inner_text()
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    assert _english_left(page) == []
+    page.screenshot(path=str(tmp_path / "documents.png"), full_page=True)
+    print(f"screenshot: {tmp_path / 'documents.png'}")

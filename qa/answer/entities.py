@@ -14,17 +14,14 @@ from .. import provinces
 from ..expand import ABBREVIATIONS
 from ..metadata import DOC_NUMBER
 from ..records import Article
+from ..register import DOC_BY_NUMBER as _DOC_BY_NUMBER
+from ..register import DOC_KIND  # noqa: F401 - defined with the register's kinds; followup imports it from here
 from ..text import fold
 from .spans import name_runs
 
 INDEXES = ("par index", "papi", "sipas", "pci", "dti")
 _CITIES = {"Hà Nội", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "TP Hồ Chí Minh", "Huế", "Thừa Thiên Huế"}
 _YEAR = re.compile(r"(?<![\w/.,-])(?:19[5-9]\d|20\d\d)(?![\w/])")
-# "Nghị quyết 57", "NQ 57", "nghị quyết số 57": a document by its number alone.
-DOC_KINDS = ("nghị quyết", "quyết định", "kết luận", "chỉ thị", "kế hoạch", "công văn", "nghị định", "thông tư", "nq",
-             "qđ", "kl", "ct", "resolution", "decision", "conclusion", "directive", "decree", "plan")
-DOC_KIND = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(fold(k)) for k in DOC_KINDS) + r")(?!\w)")
-_DOC_BY_NUMBER = re.compile(DOC_KIND.pattern + r"\s+(?:so\s+|no\.?\s*)?(\d{1,5})(?![\w/-])")  # on folded text
 # Another exact identifier: digits with capital letters in one token ("QH15", "XK-2024-017", "TB-7121/KT").
 _CODE = re.compile(r"(?<![\w/-])(?=[\w/-]*\d)(?=[\w/-]*[A-ZĐ])[\w]+(?:[-/.][\w]+)*(?![\w/-])")
 _SURNAMES = frozenset(fold(s) for s in (
