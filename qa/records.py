@@ -16,6 +16,7 @@ class Metadata:
     provinces: tuple[str, ...] = ()
     people: tuple[str, ...] = ()
     doc_numbers: tuple[str, ...] = ()
+    url: str | None = None  # where a web article was fetched from (after redirects)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Citation:
     end: int
     text: str
     score: float
+    url: str | None = None  # the original web page, for an article ingested by URL
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def make_citations(hits: list[Hit], articles: dict[str, Article]) -> list[Citati
         out.append(Citation(
             n=n, article_id=art.id, file=art.file, title=art.meta.title, source=art.meta.source,
             date=art.meta.date, province=art.meta.provinces[0] if art.meta.provinces else None,
-            start=c.start, end=c.end, text=c.text, score=round(float(hit.score), 6),
+            start=c.start, end=c.end, text=c.text, score=round(float(hit.score), 6), url=art.meta.url,
         ))
     return out
 
