@@ -74,7 +74,10 @@ class Site:
                 for k, v in headers.items():
                     self.send_header(k.replace("_", "-"), v)
                 self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.wfile.write(body)
+                except OSError:  # the client gave up (a timeout under test)
+                    pass
 
             def do_GET(self):  # noqa: N802 - http.server's name
                 site.agents.add(self.headers.get("User-Agent", ""))
@@ -381,3 +384,88 @@ def test_user_agent_names_the_product_version_and_contact(site, web_settings):
 
     pipeline.ingest([site.url + "/bai/0.html"], replace(web_settings, fetch_contact="admin@so-tttt.gov.vn"))
     assert site.agents == {f"hoi-dap/{__version__} (+admin@so-tttt.gov.vn)"}
+
+
+# -- the page: "Thêm nguồn" behind QA_AUTH, citations linked to the original --------------------------
+
+
+def test_citation_title_links_to_the_original_only_for_http_urls():
+    from qa.records import Answer, Article, Citation, Metadata
+    from qa.ui import render_citations
+
+    def card(url):
+        art = Article("0123456789abcdef", "bai.html", "Hà Nam tụt 17 bậc.", Metadata(title="Tin Hà Nam", url=url))
+        cite = Citation(1, art.id, art.file, "Tin <Hà Nam>", None, None, None, 0, 18, art.text, 1.0, url=url)
+        return render_citations(Answer("q", "a", (cite,)), {art.id: art})
+
+    linked = card('https://baohanam.com.vn/tin/"x"?a=1&b=2')
+    assert (
+        '<a class="qa-cite-link" href="https://baohanam.com.vn/tin/&quot;x&quot;?a=1&amp;b=2" target="_blank" '
+        'rel="noopener noreferrer"'
+    ) in linked and "Tin &lt;Hà Nam&gt;</a>" in linked
+    for bad in (
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "file:///etc/passwd",
+        "https://a.vn/\nx",
+        None,
+    ):
+        out = card(bad)
+        assert "<a " not in out and "Tin &lt;Hà Nam&gt;" in out
+
+
+def test_add_source_on_the_page_needs_the_login_and_says_the_outcome_in_vietnamese(site, tmp_path):
+    import httpx
+    from conftest import Server, page_event
+
+    srv = Server(
+        str(tmp_path / "index"),
+        tmp_path,
+        QA_EMBEDDER="hash",
+        QA_AUTH="canbo:mat-khau",
+        QA_FETCH_ALLOW_PRIVATE="1",
+        QA_FETCH_DELAY="0",
+    )
+    try:
+        with httpx.Client(base_url=srv.url, timeout=60) as c:
+            assert c.get("/config").status_code == 401  # without the login the page's events are not reachable
+            join = c.post(
+                "/gradio_api/queue/join",
+                json={
+                    "data": [site.url + "/feed.rss"],
+                    "fn_index": 0,
+                    "session_hash": "x",
+                    "event_data": None,
+                    "trigger_id": None,
+                },
+            )
+            assert join.status_code in (401, 403)
+            assert c.post("/gradio_api/call/add_source", json={"data": [site.url + "/feed.rss"]}).status_code in (
+                401,
+                403,
+                404,
+            )
+            assert site.log == []
+            assert c.post("/login", data={"username": "canbo", "password": "mat-khau"}).status_code == 200
+            cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in c.cookies.items())}
+
+        def add(url):
+            return page_event(srv.url, "add_source", [url], headers=cookie)["output"]["data"][0]
+
+        out = add(site.url + "/feed.rss")
+        assert out.startswith("Đã nạp 5 bài mới") and "robots.txt" in out, out
+        assert "Không nạp được 1 địa chỉ" in out
+        assert "bài không thay đổi" in add(site.url + "/feed.rss")
+        assert "chỉ nhận địa chỉ http" in add("file:///etc/passwd")
+        assert "phải bắt đầu bằng http" in add("/etc/passwd")  # never read as a path on the server
+        assert "không trả lời" not in add(site.url + "/loop/a") and "chuyển hướng quá" in add(site.url + "/loop/a")
+        r = httpx.post(
+            srv.url + "/api/ask",
+            json={"question": "Tỉnh nào tụt 17 bậc chỉ số PAR Index?"},
+            auth=("canbo", "mat-khau"),
+            timeout=60,
+        )
+        assert r.status_code == 200 and r.json()["citations"][0]["url"].startswith(site.url + "/bai/")
+        assert "Traceback" not in (tmp_path / "server.log").read_text()
+    finally:
+        srv.stop()

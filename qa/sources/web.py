@@ -64,6 +64,17 @@ def is_url(arg: object) -> bool:
     return isinstance(arg, str) and bool(_SCHEME.match(arg.strip()))
 
 
+def safe_link(url: object) -> str | None:
+    """The URL if a page may link to it: http(s) with a host, no spaces or control characters."""
+    if not isinstance(url, str) or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+
+
 def user_agent(settings: Settings) -> str:
     contact = settings.fetch_contact.strip()
     return f"hoi-dap/{__version__} (+{contact})" if contact else f"hoi-dap/{__version__}"
@@ -200,11 +211,11 @@ class Fetcher:
         at = url.strip()
         for _ in range(self.settings.fetch_max_redirects + 1):
             parts = _checked(at)
-            address = self._address(at, parts)
+            addresses = self._addresses(at, parts)
             if robots:
                 self._obey_robots(at, parts)
             self._wait_turn(parts)
-            response, location = self._request(at, parts, address, extra, limit, truncate)
+            response, location = self._request(at, parts, addresses, extra, limit, truncate)
             if location is None:
                 return response
             at = urljoin(at, location).split("#", 1)[0]
@@ -220,8 +231,8 @@ class Fetcher:
         host = parts.hostname.lower()
         return host in self.allowed_hosts or (parts.port is not None and f"{host}:{parts.port}" in self.allowed_hosts)
 
-    def _address(self, url: str, parts) -> str:
-        """The address to connect to: every address the host resolves to is checked."""
+    def _addresses(self, url: str, parts) -> list[str]:
+        """The addresses to connect to, in the resolver's order, every one of them checked."""
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
         try:
             infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
@@ -235,13 +246,16 @@ class Fetcher:
             blocked = [a for a in addresses if not is_public(a)]
             if blocked:
                 log.info("fetch refused: %s resolves to %s", parts.hostname, blocked[0])
+                where = (
+                    f"{parts.hostname} is" if parts.hostname == blocked[0] else f"{parts.hostname} is at {blocked[0]},"
+                )
                 raise FetchError(
-                    f"{shown(url)}: {parts.hostname} is at {blocked[0]}, a loopback, private or link-local "
+                    f"{shown(url)}: {where} a loopback, private or link-local "
                     "address, which is not fetched unless QA_FETCH_ALLOW_PRIVATE=1 (or QA_FETCH_ALLOW_HOSTS names it).",
                     f"{shown(url)}: máy chủ {parts.hostname} có địa chỉ nội bộ ({blocked[0]}); quản trị viên cần "
                     "cho phép bằng QA_FETCH_ALLOW_PRIVATE=1 hoặc QA_FETCH_ALLOW_HOSTS.",
                 )
-        return addresses[0]
+        return addresses
 
     def _obey_robots(self, url: str, parts) -> None:
         root = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
@@ -289,24 +303,17 @@ class Fetcher:
         self._last[host] = time.monotonic()
 
     def _request(
-        self, url: str, parts, address: str, extra: dict, limit: int, truncate: bool
+        self, url: str, parts, addresses: list[str], extra: dict, limit: int, truncate: bool
     ) -> tuple[Response | None, str | None]:
-        """One request to the checked address: (response, None), or (None, the redirect's Location)."""
+        """One request to a checked address (the next one if it cannot be connected to): (response,
+        None), or (None, the redirect's Location)."""
         import httpx
 
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        netloc = f"[{ip}]" if ip.version == 6 else str(ip)
-        if parts.port is not None:
-            netloc += f":{parts.port}"
-        target = urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
-        host = parts.netloc.rsplit("@", 1)[-1]
-        extensions = {"sni_hostname": parts.hostname} if parts.scheme.lower() == "https" else {}
-        request = self._client.build_request("GET", target, headers={"Host": host, **extra}, extensions=extensions)
         timeout = self.settings.fetch_timeout
         deadline = time.monotonic() + timeout
         self.requests += 1
         try:
-            resp = self._client.send(request, stream=True)
+            resp = self._send(parts, addresses, extra)
             try:
                 status = resp.status_code
                 if status in _REDIRECTS:
@@ -345,6 +352,24 @@ class Fetcher:
         return Response(
             url, 200, headers.get("content-type", ""), body, headers.get("etag"), headers.get("last-modified")
         ), None
+
+    def _send(self, parts, addresses: list[str], extra: dict):
+        import httpx
+
+        host = parts.netloc.rsplit("@", 1)[-1]
+        extensions = {"sni_hostname": parts.hostname} if parts.scheme.lower() == "https" else {}
+        for i, address in enumerate(addresses):
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+            netloc = f"[{ip}]" if ip.version == 6 else str(ip)
+            if parts.port is not None:
+                netloc += f":{parts.port}"
+            target = urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+            request = self._client.build_request("GET", target, headers={"Host": host, **extra}, extensions=extensions)
+            try:
+                return self._client.send(request, stream=True)
+            except httpx.ConnectError:
+                if i == len(addresses) - 1:
+                    raise
 
     def _body(self, url: str, resp, limit: int, truncate: bool, deadline: float) -> bytes:
         """The decoded body, read until the limit (then refused, or cut when `truncate`) or the deadline."""
