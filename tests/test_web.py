@@ -5,6 +5,7 @@ reaches the internet: every URL is on 127.0.0.1 or localhost."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import html
 import json
@@ -125,6 +126,12 @@ class Site:
                         ).encode(),
                         "application/xml",
                     )
+                if path == "/sitemap-bai.xml.gz":  # a gzip file (not a Content-Encoding)
+                    urls = "".join(f"<url><loc>{base}/bai/{i}.html</loc></url>" for i in (0, 1))
+                    xml = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+                    return self.send(200, gzip.compress(xml.encode()), "application/gzip")
+                if path == "/bomb.xml.gz":  # 50 MB of spaces in 50 KB
+                    return self.send(200, gzip.compress(b"<urlset>" + b" " * 50_000_000), "application/gzip")
                 if path == "/huge.rss":
                     return self.send(200, site.huge_feed(base), "application/rss+xml")
                 if path.startswith("/gen/"):
@@ -238,6 +245,17 @@ def test_sitemap_index_and_atom_feed_are_read_with_relative_links(site, web_sett
     assert sorted(report.added) == [f"{site.url}/bai/{i}.html" for i in (2, 3, 4)], report.refused
     report = pipeline.ingest([site.url + "/atom.xml"], web_settings)  # relative hrefs, resolved on the feed's URL
     assert sorted(report.added) == [f"{site.url}/bai/{i}.html" for i in (0, 1)] and not report.refused
+    report = pipeline.ingest([site.url + "/sitemap-bai.xml.gz"], web_settings)  # already in: linked, not re-added
+    assert sorted(report.unchanged) == [f"{site.url}/bai/{i}.html" for i in (0, 1)] and not report.refused
+
+
+def test_a_gzip_bomb_sitemap_stops_at_the_size_limit(site, web_settings):
+    report = pipeline.ingest(
+        [site.url + "/bomb.xml.gz", site.url + "/bai/1.html"], replace(web_settings, fetch_max_mb=1)
+    )
+    assert report.added == [site.url + "/bai/1.html"]
+    (refusal,) = report.refused
+    assert "larger than 1 MB" in refusal.reason
 
 
 def test_a_single_page_is_ingested_with_its_url_and_host_as_source(site, web_settings):
@@ -326,6 +344,7 @@ def test_a_redirect_to_a_private_address_is_refused_at_that_hop(site, hash_setti
     assert report.added == [site.url + "/bai/4.html"]
     (refusal,) = report.refused
     assert "localhost is at" in refusal.reason and "private" in refusal.reason
+    assert "robots.txt" not in refusal.reason  # refused by the hop's own check, before anything is asked of it
     assert [p for p, _ in site.log if p.startswith("/bai/0")] == []  # the redirect target was never fetched
 
 
