@@ -333,6 +333,14 @@ def test_loopback_is_not_fetched_unless_allowed(site, hash_settings, tmp_path):
         "loopback, private or link-local" in r.reason and "QA_FETCH_ALLOW_PRIVATE=1" in r.reason for r in report.refused
     )
     assert site.log == []  # refused before connecting: the server never saw a request
+    # other spellings of loopback: decimal, hexadecimal, IPv6, IPv4 inside IPv6
+    spellings = [
+        f"http://{host}:{site.port}/bai/0.html"
+        for host in ("2130706433", "0x7f.1", "[::1]", "[::ffff:127.0.0.1]", "127.1")
+    ]
+    report = pipeline.ingest(spellings, settings)
+    assert len(report.refused) == 5 and all("loopback, private or link-local" in r.reason for r in report.refused)
+    assert site.log == []
     out = qa(["ingest", "-q", site.url + "/bai/0.html"], tmp_path / "index")
     assert out.returncode == 1 and out.stderr.startswith("refused: ") and "Traceback" not in out.stderr
 

@@ -343,7 +343,7 @@ class Fetcher:
                 f"{shown(url)}: the server did not answer within {timeout:g} s (QA_FETCH_TIMEOUT).",
                 f"{shown(url)}: máy chủ không trả lời trong {timeout:g} giây.",
             ) from None
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:
             detail = str(exc).strip() or exc.__class__.__name__
             raise FetchError(
                 f"{shown(url)}: the download failed ({detail[:160]}).",
@@ -356,8 +356,9 @@ class Fetcher:
     def _send(self, parts, addresses: list[str], extra: dict):
         import httpx
 
-        host = parts.netloc.rsplit("@", 1)[-1]
-        extensions = {"sni_hostname": parts.hostname} if parts.scheme.lower() == "https" else {}
+        name = parts.hostname.encode("idna").decode("ascii")  # a Vietnamese domain name, as DNS and TLS know it
+        host = name if parts.port is None else f"{name}:{parts.port}"
+        extensions = {"sni_hostname": name} if parts.scheme.lower() == "https" else {}
         for i, address in enumerate(addresses):
             ip = ipaddress.ip_address(address.split("%", 1)[0])
             netloc = f"[{ip}]" if ip.version == 6 else str(ip)
