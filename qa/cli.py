@@ -247,7 +247,7 @@ def show(ctx, article_id: str, as_json: bool) -> None:
     click.echo(printable(f"# {m.title}"))
     for label, value in (("id", art.id), ("file", art.file), ("date", display_date(m.date)), ("source", m.source),
                          ("author", m.author), ("provinces", ", ".join(m.provinces)),
-                         ("people", ", ".join(m.people)), ("documents", ", ".join(m.doc_numbers))):
+                         ("people", ", ".join(m.people)), ("documents", ", ".join(m.doc_numbers)), ("url", m.url)):
         if value:
             click.echo(printable(f"{label}: {value}"))
     click.echo()

@@ -61,6 +61,7 @@ class Site:
         self.pages["/private/secret.html"] = generated_page(0)
         self.log: list[tuple[str, int]] = []
         self.agents: set[str] = set()
+        self.arrived: list[str] = []  # every request's path, as it arrives (`log` has it once answered)
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -82,6 +83,7 @@ class Site:
 
             def do_GET(self):  # noqa: N802 - http.server's name
                 site.agents.add(self.headers.get("User-Agent", ""))
+                site.arrived.append(self.path)
                 path, base = self.path, f"http://{self.headers['Host']}"
                 if path in site.pages:
                     body = site.pages[path]
@@ -132,6 +134,9 @@ class Site:
                     return self.send(200, gzip.compress(xml.encode()), "application/gzip")
                 if path == "/bomb.xml.gz":  # 50 MB of spaces in 50 KB
                     return self.send(200, gzip.compress(b"<urlset>" + b" " * 50_000_000), "application/gzip")
+                if path == "/slow.rss":
+                    items = "".join(f"<item><link>{base}/slow?n={n}</link></item>" for n in range(4))
+                    return self.send(200, f"<rss><channel>{items}</channel></rss>".encode(), "application/rss+xml")
                 if path == "/huge.rss":
                     return self.send(200, site.huge_feed(base), "application/rss+xml")
                 if path.startswith("/gen/"):
@@ -140,7 +145,7 @@ class Site:
                     return self.send(302, Location="/loop/b" if path == "/loop/a" else "/loop/a")
                 if path == "/to-localhost":  # the same server under another name, which is not allowed
                     return self.send(302, Location=base.replace("127.0.0.1", "localhost") + "/bai/0.html")
-                if path == "/slow":
+                if path.split("?")[0] == "/slow":
                     time.sleep(8)
                     return self.send(200, generated_page(1))
                 if path == "/big":  # says its size up front
@@ -291,6 +296,17 @@ def test_hostile_endpoints_are_refused_one_sentence_each_and_the_good_page_is_ke
     assert "only http:// and https://" in reasons["ftp://127.0.0.1/bai.html"]
     for r in report.refused:  # one sentence, with a Vietnamese one for the page
         assert r.reason.count(". ") == 0 and r.reason.endswith(".") and r.vi and "\n" not in r.reason
+
+
+def test_a_host_that_stops_answering_is_not_waited_for_page_after_page(site, web_settings):
+    started = time.monotonic()
+    report = pipeline.ingest([site.url + "/slow.rss"], replace(web_settings, fetch_timeout=1.0))
+    assert time.monotonic() - started < 8  # two timeouts, not four
+    reasons = [r.reason for r in report.refused]
+    assert len(reasons) == 4 and not report.added
+    assert all("did not answer within 1 s" in r for r in reasons[:2])
+    assert all("did not answer 2 times in this run" in r for r in reasons[2:])
+    assert len([p for p in site.arrived if p.startswith("/slow?")]) == 2
 
 
 def test_a_feed_of_100000_entries_is_capped_per_run_new_entries_first(site, web_settings):

@@ -41,6 +41,7 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 ROBOTS_AGENT = "hoi-dap"  # the product token robots.txt rules name
 MAX_CRAWL_DELAY = 60.0  # a robots.txt Crawl-delay is obeyed up to this many seconds
 MAX_ROBOTS_BYTES = 512 * 1024  # read of a robots.txt (as Google: the rest is ignored)
+SILENT_TIMEOUTS = 2  # requests to one host that time out before its other pages are refused unasked
 MAX_SITEMAPS = 50  # sitemaps read for one argument (an index of sitemaps, of sitemaps…)
 _REDIRECTS = (301, 302, 303, 307, 308)
 _SITEMAP = re.compile(rb"<(?:[\w.-]+:)?(?:urlset|sitemapindex)\b")
@@ -187,8 +188,9 @@ class Fetcher:
             limits=httpx.Limits(max_keepalive_connections=0),
             headers={"User-Agent": user_agent(settings), "Accept-Encoding": "gzip, deflate"},
         )
-        self._robots: dict[str, RobotFileParser] = {}
+        self._robots: dict[str, RobotFileParser | FetchError] = {}  # per site; the refusal if unreadable
         self._last: dict[str, float] = {}
+        self._silent: dict[str, int] = {}  # per host: requests this run that got no answer in time
         self.requests = 0
 
     def close(self) -> None:
@@ -212,6 +214,7 @@ class Fetcher:
         for _ in range(self.settings.fetch_max_redirects + 1):
             parts = _checked(at)
             addresses = self._addresses(at, parts)
+            self._refuse_silent_host(at, parts)
             if robots:
                 self._obey_robots(at, parts)
             self._wait_turn(parts)
@@ -224,6 +227,16 @@ class Fetcher:
             f"{shown(url)}: redirects more than {n} times (QA_FETCH_MAX_REDIRECTS), perhaps in a loop.",
             f"{shown(url)}: chuyển hướng quá {n} lần (có thể lặp vô tận).",
         )
+
+    def _refuse_silent_host(self, url: str, parts) -> None:
+        """A host that let SILENT_TIMEOUTS requests time out this run gets no more (a feed of 200
+        pages on a dead server would otherwise take 200 timeouts)."""
+        host = parts.hostname.lower()
+        if self._silent.get(host, 0) >= SILENT_TIMEOUTS:
+            raise FetchError(
+                f"{shown(url)}: not fetched, {host} did not answer {SILENT_TIMEOUTS} times in this run.",
+                f"{shown(url)}: không tải vì máy chủ {host} đã không trả lời {SILENT_TIMEOUTS} lần.",
+            )
 
     def _private_allowed(self, parts) -> bool:
         if self.settings.fetch_allow_private:
@@ -261,7 +274,12 @@ class Fetcher:
         root = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
         rules = self._robots.get(root)
         if rules is None:
-            rules = self._robots[root] = self._read_robots(url, root)
+            try:
+                rules = self._robots[root] = self._read_robots(url, root)
+            except FetchError as exc:
+                rules = self._robots[root] = exc
+        if isinstance(rules, FetchError):  # once per site and run, not once per page
+            raise FetchError(f"{shown(url)}: {str(rules).split(': ', 1)[1]}", rules.vi, rules.status)
         if not rules.can_fetch(ROBOTS_AGENT, url):
             raise FetchError(
                 f"{shown(url)}: the site's robots.txt does not allow fetching this page.",
@@ -293,7 +311,7 @@ class Fetcher:
         """Sleep until this host may get its next request."""
         delay = self.settings.fetch_delay
         rules = self._robots.get(f"{parts.scheme.lower()}://{parts.netloc.lower()}")
-        asked = rules.crawl_delay(ROBOTS_AGENT) if rules is not None else None
+        asked = rules.crawl_delay(ROBOTS_AGENT) if isinstance(rules, RobotFileParser) else None
         if asked:
             delay = max(delay, min(float(asked), MAX_CRAWL_DELAY))
         host = parts.hostname.lower()
@@ -339,6 +357,8 @@ class Fetcher:
             finally:
                 resp.close()
         except httpx.TimeoutException:
+            host = parts.hostname.lower()
+            self._silent[host] = self._silent.get(host, 0) + 1
             raise FetchError(
                 f"{shown(url)}: the server did not answer within {timeout:g} s (QA_FETCH_TIMEOUT).",
                 f"{shown(url)}: máy chủ không trả lời trong {timeout:g} giây.",
