@@ -156,12 +156,13 @@ def open_writer(settings: Settings, embedder: Embedder, rebuild: bool = False) -
                        chunking=_chunking(settings), rebuild=rebuild, ivf_threshold=settings.ivf_threshold)
 
 
-def _expand(urls: list[str], sources: web.Sources, report: IngestReport) -> list[web.Entry]:
+def _expand(urls: list[str], sources: web.Sources, report: IngestReport, watch: Stopwatch) -> list[web.Entry]:
     """The web pages the URL arguments stand for; an argument that cannot be read is refused."""
     entries: dict[str, web.Entry] = {}
     for url in urls:
         try:
-            found, failed = sources.expand(url)
+            with watch.lap("fetch"):
+                found, failed = sources.expand(url)
         except InputError as exc:
             report.refused.append(Refusal(url, str(exc), exc.vi))
             continue
@@ -188,15 +189,50 @@ def ingest(
     embedder = embedder or load_embedder(settings)
     with open_writer(settings, embedder, rebuild) as writer:
         sources = web.Sources(settings, web.known_pages(writer.db)) if urls else None
-        items: list = list(files)
-        try:
-            if sources:
-                with writer.watch.lap("fetch"):
-                    items += _expand(urls, sources, report)
-            _ingest_items(items, writer, embedder, settings, report, sources, progress)
-        finally:
-            if sources:
-                sources.close()
+        items = files + (_expand(urls, sources, report, writer.watch) if sources else [])
+        prepared = _prefetch(partial(_prepare, settings=settings, known=writer.article_ids(), watch=writer.watch,
+                                     sources=sources), items, ahead=8)
+        group: list[_Prepared] = []  # new articles whose chunks are embedded together
+
+        def flush() -> None:
+            report.chunks_added += add_articles(writer, [g.article for g in group], embedder, settings,
+                                                [g.chunked for g in group])
+            for g in group:
+                writer.link_path(g.key, g.article.id)
+                _remember(writer, g)
+                report.added.append(str(g.path))
+            group.clear()
+            if len(report.added) % settings.commit_every == 0:  # a crash later keeps what is done
+                report.manifest = writer.checkpoint()
+
+        for item in progress(prepared, len(items)) if progress else prepared:
+            path, key, article = item.path, item.key, item.article
+            if item.refusal:
+                report.refused.append(item.refusal)
+                continue
+            if article is None:  # a web page that answered 304 Not Modified
+                report.unchanged.append(str(path))
+                continue
+            if any(g.article.id == article.id for g in group):
+                flush()  # the same text twice in one group: store the first, then link this one to it
+            if writer.article_for_path(key) == article.id:
+                _remember(writer, item)
+                report.unchanged.append(str(path))
+                continue
+            if writer.has_article(article.id):
+                writer.link_path(key, article.id)
+                _remember(writer, item)
+                report.duplicates.append(str(path))
+                continue
+            item.chunked = item.chunked or _chunked(article, settings, writer.watch)
+            group.append(item)
+            if (sum(len(g.chunked[0]) for g in group) >= settings.embed_group
+                    or (len(report.added) + len(group)) % settings.commit_every == 0):
+                flush()
+        if group:
+            flush()
+        if sources:
+            sources.close()
         if writer.changed or rebuild:
             report.manifest = writer.commit()
         report.seconds = dict(writer.watch.seconds)
@@ -204,54 +240,10 @@ def ingest(
     return report
 
 
-def _ingest_items(items: list, writer: IndexWriter, embedder: Embedder, settings: Settings, report: IngestReport,
-                  sources: web.Sources | None, progress: Callable | None) -> None:
-    """Prepare the files and web pages (in a worker thread, ahead of the embedding), store the new ones."""
-    prepared = _prefetch(partial(_prepare, settings=settings, known=writer.article_ids(), watch=writer.watch,
-                                 sources=sources), items, ahead=8)
-    group: list[_Prepared] = []  # new articles whose chunks are embedded together
-
-    def remember(item: _Prepared) -> None:  # a web page's ETag / Last-Modified, for the next run's request
-        if item.fetched is not None:
-            web.remember(writer.db, item.key, item.fetched, item.article.id)
-
-    def flush() -> None:
-        report.chunks_added += add_articles(writer, [g.article for g in group], embedder, settings,
-                                            [g.chunked for g in group])
-        for g in group:
-            writer.link_path(g.key, g.article.id)
-            remember(g)
-            report.added.append(str(g.path))
-        group.clear()
-        if len(report.added) % settings.commit_every == 0:  # a crash later keeps what is done
-            report.manifest = writer.checkpoint()
-
-    for item in progress(prepared, len(items)) if progress else prepared:
-        path, key, article = item.path, item.key, item.article
-        if item.refusal:
-            report.refused.append(item.refusal)
-            continue
-        if article is None:  # a web page that answered 304 Not Modified
-            report.unchanged.append(str(path))
-            continue
-        if any(g.article.id == article.id for g in group):
-            flush()  # the same text twice in one group: store the first, then link this one to it
-        if writer.article_for_path(key) == article.id:
-            report.unchanged.append(str(path))
-            remember(item)
-            continue
-        if writer.has_article(article.id):
-            writer.link_path(key, article.id)
-            remember(item)
-            report.duplicates.append(str(path))
-            continue
-        item.chunked = item.chunked or _chunked(article, settings, writer.watch)
-        group.append(item)
-        if (sum(len(g.chunked[0]) for g in group) >= settings.embed_group
-                or (len(report.added) + len(group)) % settings.commit_every == 0):
-            flush()
-    if group:
-        flush()
+def _remember(writer: IndexWriter, item: _Prepared) -> None:
+    """A web page's ETag / Last-Modified, for the next run's conditional request."""
+    if item.fetched is not None:
+        web.remember(writer.db, item.key, item.fetched, item.article.id)
 
 
 def remove(article_ids: list[str], settings: Settings) -> list[str]:
