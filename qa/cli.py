@@ -102,17 +102,19 @@ def main(ctx: click.Context, index_dir: str | None, embedder: str | None, verbos
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True)
 @click.option("--rebuild", is_flag=True, help="Start a new index from these files (repairs a damaged one).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None,
               help="Where to embed (default cpu; cuda needs a GPU and onnxruntime-gpu or torch with CUDA).")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, quiet: bool, device: str | None) -> None:
-    """Build or update the index from files and folders (.txt, .md, .html, .pdf, .docx, scans .png/.jpg/.tif)."""
+def ingest(ctx: click.Context, paths: tuple[str, ...], rebuild: bool, quiet: bool, device: str | None) -> None:
+    """Build or update the index from files and folders (.txt, .md, .html, .pdf, .docx, scans .png/.jpg/.tif)
+    and from http(s) URLs: a web page, an RSS/Atom feed or a sitemap (only what is new or changed since the last run)."""
     from dataclasses import replace
 
     from . import pipeline
+    from .sources.web import is_url
 
     progress = None
     if not quiet:
@@ -122,9 +124,13 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, quiet: bo
             return tqdm(items, total=total, desc="ingest", unit="file", file=sys.stderr, dynamic_ncols=True)
 
     settings = replace(_settings(ctx), device=device) if device else _settings(ctx)
-    report = pipeline.ingest(list(paths), settings, rebuild=rebuild, progress=progress)
+    # a URL stays a string (Path would fold its "//")
+    given = [p if is_url(p) else Path(p) for p in paths]
+    report = pipeline.ingest(given, settings, rebuild=rebuild, progress=progress)
     for refusal in report.refused:
         click.echo(f"refused: {printable(refusal.reason)}", err=True)  # a name cannot break the line
+    for notice in report.notices:
+        click.echo(f"note: {printable(notice.text)}", err=True)
     counts = report.manifest["counts"] if report.manifest else None
     summary = (f"{len(report.added)} added ({report.chunks_added} chunks), {len(report.unchanged)} unchanged, "
                f"{len(report.duplicates)} duplicates, {len(report.refused)} refused")
@@ -242,7 +248,7 @@ def show(ctx, article_id: str, as_json: bool) -> None:
     click.echo(printable(f"# {m.title}"))
     for label, value in (("id", art.id), ("file", art.file), ("date", display_date(m.date)), ("source", m.source),
                          ("author", m.author), ("provinces", ", ".join(m.provinces)),
-                         ("people", ", ".join(m.people)), ("documents", ", ".join(m.doc_numbers)),
+                         ("people", ", ".join(m.people)), ("documents", ", ".join(m.doc_numbers)), ("url", m.url),
                          ("pages", str(len(m.pages)) if m.pages else None),
                          ("read by OCR", ", ".join(f"page {p}" for p in m.ocr_pages))):
         if value:

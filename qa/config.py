@@ -74,6 +74,15 @@ class Settings:
     llm_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""
+    # Web sources (`qa ingest https://…`, the page's "Thêm nguồn"): qa/sources/web.py
+    fetch_timeout: float = 20.0  # seconds one response may take, from connecting to its last byte
+    fetch_max_mb: float = 10.0  # the most read of one response (decompressed); reading stops there
+    fetch_max_redirects: int = 5
+    fetch_max_entries: int = 200  # pages taken from one feed or sitemap per run (new ones first)
+    fetch_delay: float = 1.0  # seconds between two requests to one host (more if its robots.txt asks, up to 60)
+    fetch_allow_private: int = 0  # 1: also fetch loopback/private/link-local addresses (turns SSRF protection off)
+    fetch_allow_hosts: str = ""  # host or host:port names that may be private (an intranet portal), comma-separated
+    fetch_contact: str = ""  # an e-mail or URL for the user-agent: "hoi-dap/VERSION (+contact)"
     # Web app
     feedback_log: str = "data/feedback.jsonl"
     upload_dir: str = "data/uploads"
@@ -144,7 +153,11 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "max_document_mb": (0.001, 4096), "max_pdf_pages": (1, 1_000_000),
     "max_pdf_page_kb": (1, 1_048_576), "max_pdf_content_mb": (0.001, 65_536), "max_image_pixels": (1, 2_000_000_000),
     "max_unzipped_mb": (0.001, 65_536), "ocr_timeout_s": (1, 86_400),
+    "fetch_timeout": (0.1, 600), "fetch_max_mb": (0.001, 1024), "fetch_max_redirects": (0, 30),
+    "fetch_max_entries": (1, 100_000), "fetch_delay": (0, 3600), "fetch_allow_private": (0, 1),
 }
+_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                   r"|\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]")
 
 
 def _check(name: str, value: object) -> None:
@@ -156,6 +169,13 @@ def _check(name: str, value: object) -> None:
         raise ConfigError(f"{var} must not be empty.")
     if name == "ocr_languages" and not _OCR_LANGUAGES.fullmatch(str(value)):
         raise ConfigError(f"{var}={value!r} is not a list of Tesseract language codes such as vie or vie+eng.")
+    if name == "fetch_allow_hosts":
+        for item in (h.strip() for h in str(value).split(",") if h.strip()):
+            host, _, port = item.rpartition(":") if re.fullmatch(r".*:\d{1,5}", item) else (item, "", "")
+            if not _HOST.fullmatch(host) or (port and not 0 < int(port) < 65536):
+                raise ConfigError(f"{var}: {item!r} is not a host name or host:port.")
+    if name == "fetch_contact" and any(c in str(value) for c in "\r\n\0"):
+        raise ConfigError(f"{var} must be one line (an e-mail address or URL).")
     if name == "answer_weights" and value and not Path(str(value)).is_file():
         raise ConfigError(f"{var}={value!r} is not a file (the answer weights written by scripts/fit_answers.py).")
     if name in _RANGES:

@@ -95,7 +95,12 @@ def read_text(path: Path, max_bytes: int) -> str:
     if suffix not in SUPPORTED_SUFFIXES:
         shown = f"{suffix} is" if suffix else "a file without an extension is"
         raise InputError(f"{path.name}: {shown} not supported; use a .txt, .md, .html or .htm file.")
-    data = _read_bytes(path, max_bytes)
+    return text_from_bytes(_read_bytes(path, max_bytes), suffix, path)
+
+
+def text_from_bytes(data: bytes, suffix: str, path: Path) -> str:
+    """The text of a file's bytes as read_text makes it, for a file of the given type (also a
+    fetched web page: `path` is then anything with a `.name`, which refusals begin with)."""
     text = _decode(path, data)
     _refuse_binary_text(path, text)
     font = legacy_font(text)

@@ -26,7 +26,7 @@ class Refusal:
 
     file: str
     reason: str
-    vi: str = ""
+    vi: str = ""  # the same in Vietnamese, when the refusal has it (the page says it)
 
 
 def article_id(text: str) -> str:
@@ -96,16 +96,22 @@ def load_article(path: Path, max_bytes: int, max_chars: int = Settings.max_artic
     PDF, DOCX and image files are read by qa.documents under the limits of `settings`."""
     if suffix_of(path) in documents.SUFFIXES:
         return load_document(path, settings or Settings(), max_chars)
-    raw = read_text(path, max_bytes)
+    return article_from_raw(read_text(path, max_bytes), path.name, max_chars)
+
+
+def article_from_raw(raw: str, name: str, max_chars: int = Settings.max_article_chars,
+                     file: str | None = None) -> Article:
+    """The article of a text as qa.decode reads it (named `name` in refusals; `file` is what the
+    index shows, the name by default)."""
     if len(raw) > RAW_CHARS_FACTOR * max_chars:
-        raise InputError(_too_long(path, len(raw), max_chars))
+        raise InputError(_too_long(name, len(raw), max_chars))
     text = clean(raw)
     if len(text.strip()) < 20:
-        raise InputError(f"{path.name}: no article text is left after removing page clutter.")
+        raise InputError(f"{name}: no article text is left after removing page clutter.")
     if len(text) > max_chars:
-        raise InputError(_too_long(path, len(text), max_chars))
-    name = printable(path.name)
-    return Article(article_id(text), name, text, extract(raw, text, name))
+        raise InputError(_too_long(name, len(text), max_chars))
+    name = printable(name)
+    return Article(article_id(text), printable(file) if file else name, text, extract(raw, text, name))
 
 
 def load_document(path: Path, settings: Settings, max_chars: int) -> Article:
@@ -140,6 +146,6 @@ def path_key(path: Path) -> str:
     return os.fsencode(os.path.realpath(path)).decode("utf-8", "backslashreplace")
 
 
-def _too_long(path: Path, chars: int, max_chars: int) -> str:
-    return (f"{path.name}: the text is too long for one article ({chars:,} characters; the limit is "
+def _too_long(name: str, chars: int, max_chars: int) -> str:
+    return (f"{name}: the text is too long for one article ({chars:,} characters; the limit is "
             f"{max_chars:,}, QA_MAX_ARTICLE_CHARS); split it into several articles.")

@@ -26,6 +26,7 @@ from .errors import InputError
 from .ingest import Refusal, discover, load_article, path_key
 from .records import Answer, Article, Chunk
 from .retrieve import Filters, Query, Retriever, is_question_word
+from .sources import web
 from .store import MANIFEST, IndexReader, IndexWriter, damaged, read_manifest
 from .text import normalize, terms, tokens
 from .timing import Stopwatch
@@ -45,6 +46,7 @@ class IngestReport:
     duplicates: list[str] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    notices: list[web.Notice] = field(default_factory=list)  # not refusals: a feed capped for this run
     chunks_added: int = 0
     manifest: dict | None = None
     seconds: dict[str, float] = field(default_factory=dict)  # per stage; clean/chunk/terms overlap embed
@@ -87,16 +89,37 @@ def add_articles(writer: IndexWriter, articles: Sequence[Article], embedder: Emb
 
 @dataclass
 class _Prepared:
-    """One file after the CPU work that needs no index: read, cleaned, described, chunked, tokenised."""
+    """One file (or web page) after the work that needs no index: read (fetched), cleaned,
+    described, chunked, tokenised."""
 
-    path: Path
-    key: str = ""  # the resolved path the index records
+    path: Path | str  # a file, or the URL of a web page
+    key: str = ""  # the resolved path (or the URL) the index records
     article: Article | None = None
     refusal: Refusal | None = None
     chunked: tuple[list[Chunk], list[list[str]]] | None = None
+    fetched: web.Response | None = None  # a web page's response (status 304: unchanged since the last run)
 
 
-def _prepare(path: Path, settings: Settings, known: set[str], watch: Stopwatch) -> _Prepared:
+def _prepare_page(entry: web.Entry, settings: Settings, known: set[str], watch: Stopwatch,
+                  sources: web.Sources) -> _Prepared:
+    try:
+        with watch.lap("fetch"):
+            r = sources.page(entry)
+        if r.status == 304:
+            return _Prepared(entry.url, entry.url, fetched=r)
+        with watch.lap("clean"):
+            article = sources.article(entry, r)
+    except InputError as exc:
+        return _Prepared(entry.url, refusal=Refusal(entry.url, str(exc), exc.vi))
+    if article.id in known:
+        return _Prepared(entry.url, entry.url, article, fetched=r)
+    return _Prepared(entry.url, entry.url, article, chunked=_chunked(article, settings, watch), fetched=r)
+
+
+def _prepare(path: Path | web.Entry, settings: Settings, known: set[str], watch: Stopwatch,
+             sources: web.Sources | None = None) -> _Prepared:
+    if isinstance(path, web.Entry):
+        return _prepare_page(path, settings, known, watch, sources)
     try:
         with watch.lap("clean"):
             article = load_article(path, int(settings.max_file_mb * 1024 * 1024), settings.max_article_chars,
@@ -135,21 +158,42 @@ def open_writer(settings: Settings, embedder: Embedder, rebuild: bool = False) -
                        chunking=_chunking(settings), rebuild=rebuild, ivf_threshold=settings.ivf_threshold)
 
 
+def _expand(urls: list[str], sources: web.Sources, report: IngestReport, watch: Stopwatch) -> list[web.Entry]:
+    """The web pages the URL arguments stand for; an argument that cannot be read is refused."""
+    entries: dict[str, web.Entry] = {}
+    for url in urls:
+        try:
+            with watch.lap("fetch"):
+                found, failed = sources.expand(url)
+        except InputError as exc:
+            report.refused.append(Refusal(url, str(exc), exc.vi))
+            continue
+        report.refused += [Refusal(url, str(exc), exc.vi) for exc in failed]
+        for entry in found:
+            entries.setdefault(entry.url, entry)
+    report.notices += sources.notices
+    return list(entries.values())
+
+
 def ingest(
-    paths: list[Path],
+    paths: Sequence[Path | str],
     settings: Settings,
     *,
     rebuild: bool = False,
     embedder: Embedder | None = None,
     progress: Callable | None = None,
 ) -> IngestReport:
-    """Add new or changed files to the index (one atomic generation); refuse bad files one by one."""
+    """Add new or changed files and web pages to the index (one atomic generation); refuse bad ones
+    one by one. A `str` that is a URL (http(s)://…) is a web page, an RSS/Atom feed or a sitemap."""
     report = IngestReport()
-    files, report.refused = discover(paths)
+    urls = [p.strip() for p in paths if web.is_url(p)]
+    files, report.refused = discover([Path(p) for p in paths if not web.is_url(p)])
     embedder = embedder or load_embedder(settings)
     with open_writer(settings, embedder, rebuild) as writer:
-        prepared = _prefetch(partial(_prepare, settings=settings, known=writer.article_ids(), watch=writer.watch),
-                             files, ahead=8)
+        sources = web.Sources(settings, web.known_pages(writer.db)) if urls else None
+        items = files + (_expand(urls, sources, report, writer.watch) if sources else [])
+        prepared = _prefetch(partial(_prepare, settings=settings, known=writer.article_ids(), watch=writer.watch,
+                                     sources=sources), items, ahead=8)
         group: list[_Prepared] = []  # new articles whose chunks are embedded together
 
         def flush() -> None:
@@ -157,23 +201,29 @@ def ingest(
                                                 [g.chunked for g in group])
             for g in group:
                 writer.link_path(g.key, g.article.id)
+                _remember(writer, g)
                 report.added.append(str(g.path))
             group.clear()
             if len(report.added) % settings.commit_every == 0:  # a crash later keeps what is done
                 report.manifest = writer.checkpoint()
 
-        for item in progress(prepared, len(files)) if progress else prepared:
+        for item in progress(prepared, len(items)) if progress else prepared:
             path, key, article = item.path, item.key, item.article
             if item.refusal:
                 report.refused.append(item.refusal)
                 continue
+            if article is None:  # a web page that answered 304 Not Modified
+                report.unchanged.append(str(path))
+                continue
             if any(g.article.id == article.id for g in group):
                 flush()  # the same text twice in one group: store the first, then link this one to it
             if writer.article_for_path(key) == article.id:
+                _remember(writer, item)
                 report.unchanged.append(str(path))
                 continue
             if writer.has_article(article.id):
                 writer.link_path(key, article.id)
+                _remember(writer, item)
                 report.duplicates.append(str(path))
                 continue
             item.chunked = item.chunked or _chunked(article, settings, writer.watch)
@@ -183,11 +233,19 @@ def ingest(
                 flush()
         if group:
             flush()
+        if sources:
+            sources.close()
         if writer.changed or rebuild:
             report.manifest = writer.commit()
         report.seconds = dict(writer.watch.seconds)
     log.info("ingest seconds per stage: %s", {k: round(v, 2) for k, v in report.seconds.items()})
     return report
+
+
+def _remember(writer: IndexWriter, item: _Prepared) -> None:
+    """A web page's ETag / Last-Modified, for the next run's conditional request."""
+    if item.fetched is not None:
+        web.remember(writer.db, item.key, item.fetched, item.article.id)
 
 
 def remove(article_ids: list[str], settings: Settings) -> list[str]:

@@ -28,6 +28,7 @@ class Metadata:
         """Whether any text of text[start:end] was read by OCR."""
         first, last = self.page_at(start), self.page_at(max(start, end - 1))
         return first is not None and any(first <= p <= last for p in self.ocr_pages)
+    url: str | None = None  # where a web article was fetched from (after redirects)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Citation:
     score: float
     page: int | None = None  # the PDF page the passage starts on
     ocr: bool = False  # the passage's text was read by OCR from a scan (it may hold misread letters)
+    url: str | None = None  # the original web page, for an article ingested by URL
 
 
 @dataclass(frozen=True)

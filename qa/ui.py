@@ -25,6 +25,7 @@ from .ingest import SUPPORTED_SUFFIXES
 from .pipeline import Assistant
 from .records import Answer
 from .retrieve import Filters, iso_date
+from .sources.web import is_url, safe_link
 from .text import display_date, fold
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ CSS = """
 .qa-cite { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin: 0 0 8px 0; }
 .qa-cite.qa-target { outline: 3px solid #f5a623; }
 .qa-cite-head { font-weight: 600; }
+.qa-cite-head a { color: inherit; text-decoration: underline; }
 .qa-cite-meta { color: var(--body-text-color-subdued); font-size: 0.9em; }
 .qa-passage, .qa-article-body { white-space: pre-wrap; }
 .qa-article-body { max-height: 420px; overflow-y: auto; border-top: 1px solid var(--border-color-primary);
@@ -298,7 +300,7 @@ def render_citations(answer: Answer, articles: dict) -> str:
         body = article_body(art, c.start, c.end) if art else ""
         cards.append(
             f'<div class="qa-cite" id="cite-{c.n}" data-article="{html.escape(c.article_id)}">'
-            f'<div class="qa-cite-head">[{c.n}] {html.escape(c.title or c.file)}</div>'
+            f'<div class="qa-cite-head">[{c.n}] {_title_link(c.title or c.file, c.url)}</div>'
             f'<div class="qa-cite-meta">{meta}</div>'
             f'<div class="qa-passage">{_mark(c.text, 0, len(c.text), [(a - c.start, b - c.start) for a, b in quoted], "qa-sentence")}</div>'
             f'<details class="qa-article"><summary>Xem toàn bài{f" (trang {c.page})" if c.page else ""}</summary>'
@@ -326,6 +328,44 @@ def article_body(art, start: int, end: int) -> str:
         out.append(f'<div class="{cls}" data-page="{n}"><div class="qa-page-no">Trang {n}{ocr}</div>'
                    f'{_mark(art.text, a, b, [(start, end)], "qa-span")}</div>')
     return "".join(out)
+
+
+def _title_link(title: str, url: str | None) -> str:
+    """A citation's title, linked to its original page when it has one that is safe to open
+    (http(s) only; a new tab that gets neither this page's window nor its address)."""
+    link = safe_link(url)
+    if link is None:
+        return html.escape(title)
+    return (f'<a class="qa-cite-link" href="{html.escape(link, quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer" title="Mở bài gốc">{html.escape(title)}</a>')
+
+
+MAX_SOURCE_CHARS = 2000
+SHOWN_REFUSALS = 5
+
+
+def describe_sources(report: pipeline.IngestReport) -> str:
+    """What adding a source did, in Vietnamese (Markdown, every name escaped)."""
+    done = []
+    if report.added:
+        done.append(f"đã nạp {len(report.added)} bài mới ({report.chunks_added} đoạn)")
+    if report.unchanged:
+        done.append(f"{len(report.unchanged)} bài không thay đổi")
+    if report.duplicates:
+        done.append(f"{len(report.duplicates)} bài trùng nội dung với bài đã có")
+    lines = []
+    if done:
+        text = "; ".join(done)
+        lines.append(text[0].upper() + text[1:] + (" — có thể hỏi ngay." if report.added else "."))
+    if report.refused:
+        lines.append(f"Không nạp được {len(report.refused)} địa chỉ:" if done or len(report.refused) > 1
+                     else "Không nạp được:")
+        for r in report.refused[:SHOWN_REFUSALS]:
+            lines.append(f"- {escape_markdown(r.vi or vietnamese_reason(r.reason))}")
+        if len(report.refused) > SHOWN_REFUSALS:
+            lines.append(f"- … và {len(report.refused) - SHOWN_REFUSALS} địa chỉ khác.")
+    lines += [f"_{escape_markdown(n.vi)}_" for n in report.notices]
+    return "\n".join(lines) or "Không có bài nào để nạp."
 
 
 def render_answer(answer: Answer, search_only: bool = False) -> str:
@@ -540,6 +580,24 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
             return f"Đã nạp **{name}** ({report.chunks_added} đoạn); có thể hỏi ngay."
         return f"**{name}** đã có trong chỉ mục."
 
+    def add_source(url, progress=gr.Progress()):
+        """The admin's "Thêm nguồn": a web page, an RSS/Atom feed or a sitemap, by URL. Only a URL is
+        passed on (never a path on the server); the outcome in Vietnamese."""
+        text = url.strip() if isinstance(url, str) else ""
+        if not text:
+            return "Vui lòng nhập địa chỉ của một trang web, nguồn tin RSS/Atom hoặc sơ đồ trang (sitemap)."
+        if len(text) > MAX_SOURCE_CHARS or not is_url(text):
+            return "Không nạp được: địa chỉ phải bắt đầu bằng http:// hoặc https:// (tối đa 2000 ký tự)."
+
+        def track(items, total):
+            return progress.tqdm(items, total=total, desc="Đang tải và nạp bài")
+
+        try:
+            report = pipeline.ingest([text], settings, embedder=assistant.embedder, progress=track)
+        except QAError as exc:
+            return f"Không nạp được: {escape_markdown(exc.vi)}"
+        return describe_sources(report)
+
     def ask_api(question: str, k: int = 5, request: gr.Request = None) -> dict:
         """Answer a question with cited passages (the same JSON as `qa ask --json`)."""
         if settings.api_token and credentials is not None and not getattr(request, "username", None):
@@ -588,6 +646,11 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
                                    type="filepath", elem_id="qa-upload")
                     load = gr.Button("Nạp vào chỉ mục", elem_id="qa-load")
                     status = gr.Markdown()
+                with gr.Accordion("Thêm nguồn (quản trị)", open=False, elem_id="qa-sources"):
+                    source = gr.Textbox(label="Địa chỉ trang web, nguồn tin RSS/Atom hoặc sơ đồ trang (sitemap)",
+                                        placeholder="https://…", max_lines=1, max_length=MAX_SOURCE_CHARS, elem_id="qa-source")
+                    fetch = gr.Button("Thêm nguồn", elem_id="qa-add-source")
+                    source_status = gr.Markdown(elem_id="qa-source-status")
 
             with gr.Tab("Văn bản", elem_id="qa-tab-documents") as documents_tab:
                 ui_register.build(assistant, documents_tab)
@@ -603,6 +666,8 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
         chat.clear(*reset, **private)  # the chat's own 🗑 button: forget the answers too
         chat.like(feedback, [answers], None, **private)
         load.click(upload, [file], [status], **private)
+        fetch.click(add_source, [source], [source_status], **private)
+        source.submit(add_source, [source], [source_status], **private)
         for box in (provinces, date_from, date_to):
             box.change(describe_filters, [provinces, date_from, date_to], [active], **private)
     return page

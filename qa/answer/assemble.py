@@ -41,7 +41,7 @@ def make_citations(hits: list[Hit], articles: dict[str, Article]) -> list[Citati
             n=n, article_id=art.id, file=art.file, title=art.meta.title, source=art.meta.source,
             date=art.meta.date, province=art.meta.provinces[0] if art.meta.provinces else None,
             start=c.start, end=c.end, text=c.text, score=round(float(hit.score), 6),
-            page=art.meta.page_at(c.start), ocr=art.meta.ocr_within(c.start, c.end),
+            page=art.meta.page_at(c.start), ocr=art.meta.ocr_within(c.start, c.end), url=art.meta.url,
         ))
     return out
 
