@@ -28,7 +28,8 @@ def test_ask_returns_the_cli_json_shape(server):
 def test_ask_with_filters(server):
     r = httpx.post(server.url + "/api/ask", json={"question": "cải cách hành chính", "k": 5,
                                                   "filters": {"provinces": ["Sơn La"]}}, timeout=60)
-    assert r.status_code == 200 and {c["province"] for c in r.json()["citations"]} == {"Sơn La"}
+    passages = r.json()["citations"] or r.json()["related"]  # found or not, the filter holds
+    assert r.status_code == 200 and passages and {c["province"] for c in passages} == {"Sơn La"}
 
 
 @pytest.mark.parametrize(
