@@ -264,10 +264,7 @@ def main() -> None:
         for group, m in fit_pair_margin(fit_assistant, cases["A"], fitted["sentence"], args.max_pairs).items():
             fitted["sentence"][group]["pair_margin"] = m
         current = json.loads(select.WEIGHTS_FILE.read_text(encoding="utf-8"))  # the gate until it is refitted
-        blank = {"weights": [0.0] * len(assemble.GATE_FEATURES), "threshold": 0.5}  # when the features changed
-        fitted["gate"] = {"features": list(assemble.GATE_FEATURES),
-                          **{g: current["gate"][g] if current["gate"].get("features") == list(assemble.GATE_FEATURES)
-                             else blank for g in ("vi", "en")}}
+        fitted["gate"] = {"features": list(assemble.GATE_FEATURES), **{g: current["gate"][g] for g in ("vi", "en")}}
         _write(args.out, fitted)
         rows_a = ask_all(fit_assistant, cases["A"])
         seeds = replace(settings, index_dir=f"{tmp}/seeds", **open_gate)

@@ -17,10 +17,7 @@ from .kinds import expected_kind
 
 NOT_FOUND = "Không tìm thấy thông tin trả lời câu hỏi này trong các bài viết đã nạp."
 GATE_FEATURES = ("relevance", "sentence_overlap", "sentence_dense", "top_cosine", "lexical_first", "margin",
-                 "has_kind", "unseen", "missing_rare", "quoted_overlap", "quoted_missing", "window_overlap",
-                 "window_missing", "question_terms", "cosine_gap", "lexical_rank", "dense_rank", "pool_z",
-                 "pool_gap", "bias")
-WINDOW = 300  # characters either side of the quote that the window features read
+                 "has_kind", "unseen", "missing_rare", "bias")
 
 
 @dataclass(frozen=True)
@@ -64,7 +61,7 @@ def relevance(qt: select.QuestionTerms, hits: list[Hit], articles: dict[str, Art
 def _passage_terms(text: str, article: Article) -> set[str]:
     """The folded terms of a passage with its article's title and provinces."""
     meta = article.meta
-    return _folded_terms(" ; ".join((text, meta.title, *meta.provinces)))
+    return {fold(t) for t in terms(" ; ".join((text, meta.title, *meta.provinces)))}
 
 
 def _near(c: select.Scored, text: str, before: int = 400) -> str:
@@ -78,49 +75,9 @@ def _missing(qt: select.QuestionTerms, best: select.Scored, articles: dict[str, 
     missing from the chosen passage (its IDF relative to an unseen word's)."""
     total = sum(qt.weights.values()) or 1.0
     unseen = sum(w for w in qt.weights.values() if w >= unseen_idf * (1 - 1e-9)) / total
-    return unseen, _coverage(qt, _passage_terms(best.citation.text, articles[best.citation.article_id]), unseen_idf)[1]
-
-
-def _coverage(qt: select.QuestionTerms, have: set[str], unseen_idf: float) -> tuple[float, float]:
-    """Share (IDF-weighted) of the question's words in `have`, and the rarest one missing from it
-    (its IDF relative to an unseen word's)."""
-    total = sum(qt.weights.values()) or 1.0
-    share = sum(w for t, w in qt.weights.items() if t in have) / total
+    have = _passage_terms(best.citation.text, articles[best.citation.article_id])
     rarest = max((w for t, w in qt.weights.items() if t not in have), default=0.0)
-    return share, rarest / (unseen_idf or 1.0)
-
-
-def _folded_terms(text: str) -> set[str]:
-    return {fold(t) for t in terms(text)}
-
-
-def gate_features(qt: select.QuestionTerms, hits: list[Hit], qualified: list[Hit], ranked: list[select.Scored],
-                  quoted: list[select.Scored], articles: dict[str, Article], unseen_idf: float) -> tuple[float, ...]:
-    """What the "not found" gate reads (GATE_FEATURES): how much of the question the top passages, the
-    chosen passage, the quote and the text around it hold, how sure each retriever was of the chosen
-    passage, and, for questions whose sentences were embedded, how far the quote stands out."""
-    best = ranked[0]
-    at = {name: i for i, name in enumerate(select.FEATURES)}
-    top_cosine = max((h.cosine for h in qualified[:1] if h.cosine is not None), default=0.0)
-    margin = best.score - ranked[1].score if len(ranked) > 1 else 1.0
-    text = articles[best.citation.article_id].text
-    first = quoted[0]
-    window = text[max(0, first.start - WINDOW):first.end + WINDOW]
-    cosines = [h.cosine for h in hits[:2] if h.cosine is not None]
-    chosen = qualified[best.citation.n - 1]
-    lexical, dense = chosen.ranks.get("lexical", 0), chosen.ranks.get("dense", 0)
-    pool = np.array([c.cosine for c in ranked if c.cosine is not None])
-    spread = float(pool.std()) if len(pool) else 0.0
-    own = best.cosine if best.cosine is not None else 0.0
-    return (relevance(qt, qualified, articles, unseen_idf), best.features[at["overlap"]],
-            best.cosine if best.cosine is not None else top_cosine,
-            top_cosine, 1.0 if qualified[0].ranks.get("lexical") == 1 else 0.0, min(margin, 1.0),
-            best.features[at["kind"]], *_missing(qt, best, articles, unseen_idf),
-            *_coverage(qt, _folded_terms(" ".join(c.text for c in quoted)), unseen_idf),
-            *_coverage(qt, _folded_terms(window), unseen_idf), math.log1p(len(qt.weights)),
-            cosines[0] - cosines[1] if len(cosines) > 1 else 0.0, 1.0 / lexical if lexical else 0.0,
-            1.0 / dense if dense else 0.0, (own - pool.mean()) / (spread + 1e-6) if spread > 0 else 0.0,
-            own - pool.max() if len(pool) else 0.0, 1.0)
+    return unseen, rarest / (unseen_idf or 1.0)
 
 
 def _province_span(article: Article, before: int) -> Span | None:
@@ -134,26 +91,21 @@ def _province_span(article: Article, before: int) -> Span | None:
     return Span(article.id, a, b, article.text[a:b])
 
 
-def short_answer(kind: str, start: int, end: int, article: Article, qt: select.QuestionTerms) -> Span | None:
-    """The span of the expected kind inside the chosen sentence `article.text[start:end]` (a place may
-    be the article's province). Only the best sentence: when a neighbour is quoted beside it, its
-    names mislead more often than they help (0.4.0, 2026-12-02, XQuAD person questions: EM 47 against
-    35 % on the report half)."""
+def short_answer(kind: str, best: select.Scored, article: Article, qt: select.QuestionTerms) -> Span | None:
+    """The span of the expected kind inside the chosen sentence (a place may be the article's province)."""
     if kind == "sentence":
         return None
-    found = spans.choose(kind, article.text[start:end], qt.weights, qt.pairs)
+    found = spans.choose(kind, best.text, qt.words)
     if found:
-        a, b = start + found[0], start + found[1]
+        a, b = best.start + found[0], best.start + found[1]
         return Span(article.id, a, b, article.text[a:b])
     if kind == "place":
-        return _province_span(article, start)
+        return _province_span(article, best.start)
     return None
 
 
 def gate_probability(gate: dict, feats: tuple[float, ...]) -> float:
     """The fitted gate's probability that an answer with these features is right."""
-    if len(gate["weights"]) != len(feats):
-        raise ValueError("the answer weights were fitted for other gate features; rerun scripts/fit_answers.py")
     z = float(np.dot(np.asarray(gate["weights"]), feats))
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
@@ -216,9 +168,13 @@ def compose(
     if not ranked:
         return Answer(question, _not_found(named), (), False, related=related, answer_type=kind)
     best = ranked[0]
-    quoted = sorted([best, *neighbour(ranked, float(weights["sentence"][group].get("pair_margin", 0.0)))],
-                    key=lambda c: c.start)
-    feats = gate_features(qt, hits, qualified, ranked, quoted, articles, unseen_idf)
+    at = {name: i for i, name in enumerate(select.FEATURES)}
+    top_cosine = max((h.cosine for h in qualified[:1] if h.cosine is not None), default=0.0)
+    margin = best.score - ranked[1].score if len(ranked) > 1 else 1.0
+    feats = (relevance(qt, qualified, articles, unseen_idf), best.features[at["overlap"]],
+             best.cosine if best.cosine is not None else top_cosine,
+             top_cosine, 1.0 if qualified[0].ranks.get("lexical") == 1 else 0.0, min(margin, 1.0),
+             best.features[at["kind"]], *_missing(qt, best, articles, unseen_idf), 1.0)
     gate = weights["gate"][group]
     probability = gate_probability(gate, feats)
     if observe:
@@ -227,7 +183,10 @@ def compose(
     if probability < threshold:
         return Answer(question, _not_found(named), (), False, related=related, answer_type=kind,
                       confidence=probability)
-    short = short_answer(kind, best.start, best.end, articles[best.citation.article_id], qt)
+    article = articles[best.citation.article_id]
+    short = short_answer(kind, best, article, qt)
+    quoted = sorted([best, *neighbour(ranked, float(weights["sentence"][group].get("pair_margin", 0.0)))],
+                    key=lambda c: c.start)
     quotes = tuple(Quote(c.citation.n, c.citation.article_id, c.start, c.end, c.text) for c in quoted)
     lead = f"{short.text} — " if short else ""
     text = f"{lead}{' '.join(c.text for c in quoted)} [{best.citation.n}]"
