@@ -16,38 +16,24 @@ row's CER over the same font's clean 300 dpi row (the same-run baseline).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from qa import ocr
 
 ROOT = Path(__file__).resolve().parent.parent
-FONTS = Path("/usr/share/fonts/truetype/dejavu")
+sys.path.insert(0, str(ROOT / "tests"))
+import docfiles  # noqa: E402  (the page renderer the OCR tests use)
+
+FONTS = docfiles.FONTS
 
 
 def render(text: str, dpi: int, font: str = "DejaVuSans.ttf", points: float = 12) -> Image.Image:
     """The text drawn black on white, wrapped to an A4 page's width (2.5 cm margins), at `dpi`."""
-    face = ImageFont.truetype(str(FONTS / font), round(points / 72 * dpi))
-    width, margin = round(8.27 * dpi), round(dpi / 2.54 * 2.5)
-    lines: list[str] = []
-    for para in text.split("\n"):
-        line = ""
-        for word in para.split():
-            trial = f"{line} {word}".strip()
-            if face.getlength(trial) > width - 2 * margin and line:
-                lines.append(line)
-                line = word
-            else:
-                line = trial
-        lines.append(line)
-    step = round(face.size * 1.5)
-    img = Image.new("L", (width, 2 * margin + step * len(lines)), 255)
-    draw = ImageDraw.Draw(img)
-    for i, line in enumerate(lines):
-        draw.text((margin, margin + i * step), line, font=face, fill=0)
-    return img
+    return docfiles.scan(text, dpi, width_in=8.27, margin_in=2.5 / 2.54, font=FONTS / font, points=points)
 
 
 def scan_like(img: Image.Image, seed: int = 7) -> Image.Image:

@@ -45,21 +45,25 @@ def pdf(path: Path, pages: list[list[str]]) -> Path:
     return path
 
 
-def scan(text: str, dpi: int = 200, width_in: float = 7.0):
-    """The text drawn black on white as a scanner would give it (a PIL image), wrapped to width_in inches."""
+def scan(text: str, dpi: int = 200, width_in: float = 7.0, margin_in: float = 1 / 3, font: Path = SANS,
+         points: float = 12):
+    """The text drawn black on white as a scanner would give it (a PIL image): each line of `text` a
+    paragraph, wrapped to `width_in` inches with `margin_in` on every side."""
     from PIL import Image, ImageDraw, ImageFont
 
-    face = ImageFont.truetype(str(SANS), round(12 / 72 * dpi))
-    width, margin = round(width_in * dpi), round(dpi / 3)
-    lines, line = [], ""
-    for word in text.split():
-        trial = f"{line} {word}".strip()
-        if face.getlength(trial) > width - 2 * margin and line:
-            lines.append(line)
-            line = word
-        else:
-            line = trial
-    lines.append(line)
+    face = ImageFont.truetype(str(font), round(points / 72 * dpi))
+    width, margin = round(width_in * dpi), round(margin_in * dpi)
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line = ""
+        for word in para.split():
+            trial = f"{line} {word}".strip()
+            if face.getlength(trial) > width - 2 * margin and line:
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+        lines.append(line)
     step = round(face.size * 1.5)
     img = Image.new("L", (width, 2 * margin + step * len(lines)), 255)
     draw = ImageDraw.Draw(img)
