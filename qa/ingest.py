@@ -12,7 +12,7 @@ from .clean import clean
 from .config import Settings
 from .decode import SUPPORTED_SUFFIXES as TEXT_SUFFIXES
 from .decode import read_text, suffix_of
-from .errors import InputError
+from .errors import InputError, QAError
 from .metadata import extract
 from .records import Article
 from .text import printable
@@ -27,6 +27,12 @@ class Refusal:
     file: str
     reason: str
     vi: str = ""  # the same in Vietnamese, when the refusal has it (the page says it)
+
+    @classmethod
+    def of(cls, file: str, exc: QAError) -> Refusal:
+        """The refusal an error gives; its Vietnamese only when it has its own (an error without one
+        repeats the English, which the page then translates by its reasons table)."""
+        return cls(file, str(exc), exc.vi if exc.vi != str(exc) else "")
 
 
 def article_id(text: str) -> str:

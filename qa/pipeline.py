@@ -110,7 +110,7 @@ def _prepare_page(entry: web.Entry, settings: Settings, known: set[str], watch: 
         with watch.lap("clean"):
             article = sources.article(entry, r)
     except InputError as exc:
-        return _Prepared(entry.url, refusal=Refusal(entry.url, str(exc), exc.vi))
+        return _Prepared(entry.url, refusal=Refusal.of(entry.url, exc))
     if article.id in known:
         return _Prepared(entry.url, entry.url, article, fetched=r)
     return _Prepared(entry.url, entry.url, article, chunked=_chunked(article, settings, watch), fetched=r)
@@ -125,7 +125,7 @@ def _prepare(path: Path | web.Entry, settings: Settings, known: set[str], watch:
             article = load_article(path, int(settings.max_file_mb * 1024 * 1024), settings.max_article_chars,
                                    settings)
     except InputError as exc:
-        return _Prepared(path, refusal=Refusal(str(path), str(exc), exc.vi if exc.vi != str(exc) else ""))
+        return _Prepared(path, refusal=Refusal.of(str(path), exc))
     except OSError as exc:
         return _Prepared(path, refusal=Refusal(str(path), f"{path.name}: cannot be read ({exc.strerror})."))
     key = path_key(path)
@@ -166,9 +166,9 @@ def _expand(urls: list[str], sources: web.Sources, report: IngestReport, watch: 
             with watch.lap("fetch"):
                 found, failed = sources.expand(url)
         except InputError as exc:
-            report.refused.append(Refusal(url, str(exc), exc.vi))
+            report.refused.append(Refusal.of(url, exc))
             continue
-        report.refused += [Refusal(url, str(exc), exc.vi) for exc in failed]
+        report.refused += [Refusal.of(url, exc) for exc in failed]
         for entry in found:
             entries.setdefault(entry.url, entry)
     report.notices += sources.notices
