@@ -294,8 +294,7 @@ def render_citations(answer: Answer, articles: dict) -> str:
         meta = " · ".join(html.escape(x) for x in (c.source, display_date(c.date), c.province,
                                                      f"trang {c.page}" if c.page else None) if x)
         if c.ocr:
-            meta += (' <span class="qa-ocr" title="Chữ được nhận dạng (OCR) từ bản quét, có thể sai chữ">'
-                     'OCR</span>')
+            meta += OCR_MARK
         art = articles.get(c.article_id)
         body = article_body(art, c.start, c.end) if art else ""
         cards.append(
@@ -311,6 +310,9 @@ def render_citations(answer: Answer, articles: dict) -> str:
 
 
 
+OCR_MARK = ' <span class="qa-ocr" title="Chữ được nhận dạng (OCR) từ bản quét, có thể sai chữ">OCR</span>'
+
+
 def article_body(art, start: int, end: int) -> str:
     """The whole article with text[start:end] marked; a paged document (PDF, TIFF) shows where each
     page starts ("Trang 3", with "OCR" on a page read from a scan), the cited page(s) emphasised."""
@@ -323,7 +325,7 @@ def article_body(art, start: int, end: int) -> str:
     for n, (a, b) in enumerate(zip(bounds, bounds[1:]), start=1):
         if a >= b:
             continue  # a blank page
-        ocr = ' <span class="qa-ocr" title="Chữ được nhận dạng (OCR) từ bản quét">OCR</span>' if n in art.meta.ocr_pages else ""
+        ocr = OCR_MARK if n in art.meta.ocr_pages else ""
         cls = "qa-page qa-page-cited" if n in cited else "qa-page"
         out.append(f'<div class="{cls}" data-page="{n}"><div class="qa-page-no">Trang {n}{ocr}</div>'
                    f'{_mark(art.text, a, b, [(start, end)], "qa-span")}</div>')
