@@ -368,25 +368,23 @@ class LexicalUpdate:
         self._first: dict[str, array] = {f: array("q") for f in FIELDS}  # per run id: ordinal of its first posting
         self._tids = {f: array("i") for f in FIELDS}
         self._tfs = {f: array("f") for f in FIELDS}
-        self._rows = {f: array("i") for f in FIELDS}  # the document of each posting (its number among the added)
+        self._sizes = {f: array("q") for f in FIELDS}  # postings of each of the run's documents
+        self._doc0 = len(self._positions)  # the number among the added of the run's first document
 
     def add(self, tokens: list[str], position: int) -> None:
         exact = Counter(t for t in tokens if t)
         folded: Counter[str] = Counter()
         for term, n in zip(fold("\0".join(exact)).split("\0"), exact.values()):  # one fold call per document
             folded[term] += n
-        doc = len(self._positions)
         for field, counts in (("exact", exact), ("folded", folded)):
-            ids, first, at = self._ids[field], self._first[field], self._count[field]
-            for k, term in enumerate(counts):
-                tid = ids.get(term)
-                if tid is None:
-                    ids[term] = tid = len(ids)
-                    first.append(at + k)
-                self._tids[field].append(tid)
+            ids, at, seen = self._ids[field], self._count[field], len(self._ids[field])
+            row = [ids.setdefault(term, len(ids)) for term in counts]  # a new term gets the run's next id
+            if len(ids) > seen:  # the new ones, in id order: the ordinal of their first posting
+                self._first[field].extend([at + k for k, tid in enumerate(row) if tid >= seen])
+            self._tids[field].extend(row)
             self._tfs[field].extend(counts.values())
-            self._rows[field].extend([doc] * len(counts))
-            self._count[field] = at + len(counts)
+            self._sizes[field].append(len(row))
+            self._count[field] = at + len(row)
         self._lengths.append(exact.total())
         self._positions.append(position)
         if len(self._tids["exact"]) >= self.spill:
@@ -411,14 +409,19 @@ class LexicalUpdate:
             np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64).tofile(folder / "offsets.bin")
             np.asarray(order, dtype=np.int32).tofile(folder / "lids.bin")  # run id of each sorted term
             np.frombuffer(self._first[f], dtype=np.int64)[order].tofile(folder / "first.bin")
-            for name, arr, dtype in (("tids", self._tids, np.int32), ("rows", self._rows, np.int32),
-                                     ("tfs", self._tfs, np.float32)):
-                np.frombuffer(arr[f], dtype=dtype).tofile(folder / f"{name}.bin")
+            np.frombuffer(self._tids[f], dtype=np.int32).tofile(folder / "tids.bin")
+            np.frombuffer(self._tfs[f], dtype=np.float32).tofile(folder / "tfs.bin")
+            self._rows(f).tofile(folder / "rows.bin")
             (folder / "count").write_text(str(len(terms)))
             self._samples[f] += encoded[SAMPLE::SAMPLE]
             run[f] = folder
         self._runs.append(run)
         self._new_run()
+
+    def _rows(self, field: str) -> np.ndarray:
+        """The document (its number among the added) of each of the run's postings."""
+        sizes = np.frombuffer(self._sizes[field], dtype=np.int64) if len(self._sizes[field]) else np.zeros(0, np.int64)
+        return np.repeat(np.arange(self._doc0, self._doc0 + len(sizes), dtype=np.int32), sizes)
 
     def discard(self) -> None:
         """Delete the runs written so far (the update is not applied)."""
@@ -470,7 +473,7 @@ class LexicalUpdate:
                     new_terms.append(term)
                 lut[i] = tid
             tids = np.frombuffer(self._tids.pop(f), dtype=np.int32)
-            rows = np.frombuffer(self._rows.pop(f), dtype=np.int32)
+            rows = self._rows(f)
             alive = fresh[rows] if len(rows) else np.zeros(0, bool)
             new_t = lut[tids][alive]
             new_tf = np.frombuffer(self._tfs.pop(f), dtype=np.float32)[alive]
@@ -506,24 +509,27 @@ class LexicalUpdate:
 
 
 class _Sorted:
-    """A sorted term table read in order in blocks: terms (bytes) with int arrays beside them."""
+    """A sorted term table read in order, SAMPLE entries at a time: terms (bytes) with arrays beside them."""
 
-    def __init__(self, count: int, read_terms, read_arrays):
-        self.count, self._read_terms, self._read_arrays = count, read_terms, read_arrays
-        self.at, self._buf, self._lo = 0, [], 0  # next entry; buffered terms start at entry _lo
+    def __init__(self, count: int, read):
+        self.count, self._read = count, read  # read(lo, hi) -> (terms, arrays) of entries lo:hi
+        self.at, self._lo, self._terms, self._arrays = 0, 0, [], ()  # next entry; the buffer starts at _lo
 
-    def below(self, pivot: bytes | None) -> tuple[list[bytes], tuple[np.ndarray, ...]]:
+    def below(self, pivot: bytes | None) -> tuple[list[bytes], list[np.ndarray]]:
         """The next entries whose term sorts before pivot (all the rest when pivot is None)."""
-        start, terms = self.at, []
+        terms, arrays = [], []
         while self.at < self.count:
-            if self.at - self._lo >= len(self._buf):
-                self._lo, self._buf = self.at, self._read_terms(self.at, min(self.count, self.at + SAMPLE))
-            k = len(self._buf) if pivot is None else bisect.bisect_left(self._buf, pivot, self.at - self._lo)
-            terms += self._buf[self.at - self._lo:k]
+            if self.at - self._lo >= len(self._terms):
+                self._lo = self.at
+                self._terms, self._arrays = self._read(self.at, min(self.count, self.at + SAMPLE))
+            a = self.at - self._lo
+            k = len(self._terms) if pivot is None else bisect.bisect_left(self._terms, pivot, a)
+            terms += self._terms[a:k]
+            arrays.append([x[a:k] for x in self._arrays])
             self.at = self._lo + k
-            if k < len(self._buf):
+            if k < len(self._terms):
                 break
-        return terms, self._read_arrays(start, self.at)
+        return terms, [np.concatenate(x) for x in zip(*arrays)] if arrays else []
 
 
 def _split(blob: bytes, offsets: np.ndarray) -> list[bytes]:
@@ -532,18 +538,15 @@ def _split(blob: bytes, offsets: np.ndarray) -> list[bytes]:
 
 
 def _run_table(folder: Path) -> _Sorted:
-    def read_terms(lo: int, hi: int) -> list[bytes]:
+    def read(lo: int, hi: int) -> tuple[list[bytes], tuple[np.ndarray, ...]]:
         offsets = np.fromfile(folder / "offsets.bin", np.int64, hi - lo + 1, offset=8 * lo)
         with open(folder / "terms.bin", "rb") as fh:
             fh.seek(int(offsets[0]))
             blob = fh.read(int(offsets[-1] - offsets[0]))
-        return _split(blob, offsets)
+        return _split(blob, offsets), (np.fromfile(folder / "lids.bin", np.int32, hi - lo, offset=4 * lo),
+                                       np.fromfile(folder / "first.bin", np.int64, hi - lo, offset=8 * lo))
 
-    def read_arrays(lo: int, hi: int) -> tuple[np.ndarray, ...]:
-        return (np.fromfile(folder / "lids.bin", np.int32, hi - lo, offset=4 * lo),
-                np.fromfile(folder / "first.bin", np.int64, hi - lo, offset=8 * lo))
-
-    return _Sorted(int((folder / "count").read_text()), read_terms, read_arrays)
+    return _Sorted(int((folder / "count").read_text()), read)
 
 
 def _base_table(postings: Postings) -> tuple[_Sorted, list[bytes]]:
@@ -558,8 +561,8 @@ def _base_table(postings: Postings) -> tuple[_Sorted, list[bytes]]:
         blob, ids = b"".join(encoded), np.asarray(order, dtype=np.int64)
         offsets = np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64)
     count = len(ids)
-    table = _Sorted(count, lambda lo, hi: _split(blob[offsets[lo]:offsets[hi]], offsets[lo:hi + 1]),
-                    lambda lo, hi: (np.asarray(ids[lo:hi], dtype=np.int64),))
+    table = _Sorted(count, lambda lo, hi: (_split(blob[offsets[lo]:offsets[hi]], offsets[lo:hi + 1]),
+                                           (np.asarray(ids[lo:hi], dtype=np.int64),)))
     samples = [bytes(blob[offsets[i]:offsets[i + 1]]) for i in range(SAMPLE, count, SAMPLE)]
     return table, samples
 
@@ -619,13 +622,16 @@ class _MergedField:
         with open(folder / "sorted.bin", "wb") as out:
             for pivot in pivots:
                 parts = [t.below(pivot) for t in tables]
-                b_terms, (b_ids,) = base.below(pivot) if base else ([], (np.zeros(0, np.int64),))
+                b_terms, b_arrays = base.below(pivot) if base else ([], [])
                 uniq = sorted(set(b_terms).union(*(p[0] for p in parts)))
                 if not uniq:
                     continue
                 where = {t: i for i, t in enumerate(uniq)}
                 first = np.full(len(uniq), np.iinfo(np.int64).max, np.int64)
-                for (terms, (lids, fst)), table_lut in zip(parts, lut):
+                for (terms, arrays), table_lut in zip(parts, lut):
+                    if not terms:
+                        continue
+                    lids, fst = arrays
                     s = np.fromiter((where[t] for t in terms), np.int64, len(terms))
                     table_lut[lids] = total + s
                     np.minimum.at(first, s, fst)
@@ -634,7 +640,7 @@ class _MergedField:
                     s = np.fromiter((where[t] for t in b_terms), np.int64, len(b_terms))
                     is_base[s] = True
                     sids_base.append(total + s)
-                    ids_base.append(b_ids)
+                    ids_base.append(b_arrays[0])
                 new = np.flatnonzero(~is_base)
                 sids_new.append(total + new)
                 firsts.append(first[new])
