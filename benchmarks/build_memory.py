@@ -146,6 +146,7 @@ def main() -> None:
                   "and vectors (see the docstring); one commit per build\n")
             print("| chunks | dense | old peak RSS MB | new peak RSS MB | RSS new/old | old wall s | new wall s "
                   "| wall new/old | same files |\n|---:|---|---:|---:|---:|---:|---:|---:|---|", flush=True)
+            stages = []
             for n in map(int, args.sizes.split(",")):
                 out = {}
                 for label, code in (("old", base_tree), ("new", ROOT)):
@@ -158,8 +159,14 @@ def main() -> None:
                       f"| {new['peak_mb'] / old['peak_mb']:.2f} | {old['wall']:.1f} | {new['wall']:.1f} "
                       f"| {new['wall'] / old['wall']:.2f} | {'yes' if old['hash'] == new['hash'] else 'NO'} |",
                       flush=True)
+                stages.append((new["chunks"], old["seconds"], new["seconds"]))
                 for label in ("old", "new"):
                     subprocess.run(["rm", "-rf", str(tmp / f"index-{label}")], check=True)
+            print("\nSeconds per stage of the writer, old / new (lexical: the adds' share and the commit's merge; "
+                  "faiss: the adds and the IVF copy):\n\n| chunks | store | faiss | lexical |\n|---:|---:|---:|---:|")
+            for n, old, new in stages:
+                print(f"| {n:,} | " + " | ".join(f"{old.get(k, 0):.1f} / {new.get(k, 0):.1f}"
+                                                for k in ("store", "faiss", "lexical")) + " |")
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT, capture_output=True)
 
