@@ -402,9 +402,11 @@ class LexicalUpdate:
         for f in FIELDS:
             folder = self.spill_dir / f"run-{len(self._runs):05d}" / f
             folder.mkdir(parents=True, exist_ok=True)
-            terms = list(self._ids[f])
-            order = sorted(range(len(terms)), key=terms.__getitem__)
-            encoded = [terms[i].encode("utf-8") for i in order]
+            ids = self._ids[f]
+            terms = sorted(ids)  # code-point order = UTF-8 byte order; no key function: twice as fast
+            order = [ids[t] for t in terms]
+            encoded = [t.encode("utf-8") for t in terms]
+            del terms
             (folder / "terms.bin").write_bytes(b"".join(encoded))
             np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64).tofile(folder / "offsets.bin")
             np.asarray(order, dtype=np.int32).tofile(folder / "lids.bin")  # run id of each sorted term
@@ -412,7 +414,7 @@ class LexicalUpdate:
             np.frombuffer(self._tids[f], dtype=np.int32).tofile(folder / "tids.bin")
             np.frombuffer(self._tfs[f], dtype=np.float32).tofile(folder / "tfs.bin")
             self._rows(f).tofile(folder / "rows.bin")
-            (folder / "count").write_text(str(len(terms)))
+            (folder / "count").write_text(str(len(order)))
             self._samples[f] += encoded[SAMPLE::SAMPLE]
             run[f] = folder
         self._runs.append(run)
