@@ -347,7 +347,7 @@ class LexicalUpdate:
     sorted term table, written as it goes; a new term's id is its rank by first appearance, after the
     base's ids, as an in-memory build numbers them), (2) each run's postings, renumbered and sorted
     by term id, (3) the postings of blocks of term ids from the base and every run, written in order.
-    Memory: one run, plus about 20 bytes per distinct term (offsets and ids). `apply` is the
+    Memory: one run, plus about 40 bytes per distinct term (offsets, ids, first appearances). `apply` is the
     in-memory merge; both give byte-identical files."""
 
     def __init__(self, base: LexicalIndex, spill: int = SPILL_POSTINGS, spill_dir: Path | None = None):
