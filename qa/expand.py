@@ -29,7 +29,9 @@ ABBREVIATIONS = {
     "ct": "chỉ thị",
 }
 
-# English words staff use for Vietnamese administrative terms (an English question still finds the passage).
+# English names of Vietnamese offices, bodies, units, document kinds and programmes: general administrative
+# vocabulary that an English question uses for terms the e5 model may not map across languages. Ordinary
+# English words (verbs, "rank", "year") are left to the dense side.
 GLOSSARY = {
     "party secretary": "bí thư tỉnh ủy",
     "secretary": "bí thư",
@@ -59,35 +61,9 @@ GLOSSARY = {
     "administrative procedures": "thủ tục hành chính",
     "digital transformation": "chuyển đổi số",
     "new rural": "nông thôn mới",
-    "ranked": "xếp thứ",
-    "rank": "xếp thứ",
-    "ranking": "xếp hạng",
-    "fell": "tụt giảm",
-    "dropped": "tụt giảm",
-    "decreased": "giảm",
-    "rose": "tăng",
-    "increased": "tăng",
-    "places": "bậc",
-    "place": "bậc",
-    "points": "điểm",
-    "score": "điểm",
-    "targets": "chỉ tiêu",
-    "target": "chỉ tiêu",
-    "goals": "mục tiêu",
-    "goal": "mục tiêu",
-    "objectives": "mục tiêu",
-    "tasks": "nhiệm vụ",
-    "key tasks": "nhiệm vụ trọng tâm",
     "budget": "ngân sách",
-    "revenue": "thu ngân sách",
-    "investment": "đầu tư",
     "term": "nhiệm kỳ",
     "congress": "đại hội",
-    "held": "tổ chức",
-    "issued": "ban hành",
-    "when": "ngày",
-    "date": "ngày",
-    "year": "năm",
 }
 
 def _contains(folded_text: str, folded_phrase: str) -> bool:
