@@ -188,7 +188,7 @@ def test_self_contained_question_after_another_is_left_as_it_is():
 
 def test_dialogues_resolve_and_answer(assistant):
     """The project's 14 dialogues (42 turns), turn by turn. The target is 5 of 6 dialogues resolved and
-    answered; measured 0.4.0, 2026-12-02: 12 of 14 resolved at every turn, 7 of 14 also answered at
+    answered; measured 0.5.0, 2026-12-02: 12 of 14 resolved at every turn, 8 of 14 also answered at
     every turn (the English turns are mostly refused by the English gate, docs/answers.md). The floors
     are what holds now, so a regression in resolution or answering fails."""
     from qa.text import fold
@@ -210,7 +210,7 @@ def test_dialogues_resolve_and_answer(assistant):
         resolved_all += resolved_ok
         answered_all += resolved_ok and answered_ok
     assert len(dialogues) >= 10
-    assert resolved_all >= 12 and answered_all >= 6, (resolved_all, answered_all)
+    assert resolved_all >= 12 and answered_all >= 8, (resolved_all, answered_all)
 
 
 def test_follow_up_through_the_cli_batch_mode(seed_settings):
@@ -268,6 +268,19 @@ def test_expected_kind_from_question_words(question, english, kind):
 def test_entities_of_a_question():
     kinds = {(e.kind, e.name) for e in of_question("Nghị quyết 17-NQ/TU năm 2021 của Hà Nam về PAPI?")}
     assert kinds == {("document", "17-NQ/TU"), ("year", "năm 2021"), ("province", "tỉnh Hà Nam"), ("index", "PAPI")}
+
+
+def test_a_year_that_bounds_a_period_is_not_that_year():
+    from qa.answer.entities import missing
+    from qa.records import Article
+
+    period = Article("a", "a.txt", "Kết quả giai đoạn 2016 – 2020: hoàn thành 12 chỉ tiêu.")
+    single = Article("b", "b.txt", "Năm 2020, tỉnh hoàn thành 12 chỉ tiêu.")
+    asked = of_question("Năm 2020 tỉnh hoàn thành bao nhiêu chỉ tiêu?")
+    assert [e.name for e in missing(asked, period, period.text)] == ["năm 2020"]
+    assert missing(asked, single, single.text) == []
+    # a question that names the period itself is answered from it
+    assert missing(of_question("Giai đoạn 2016 - 2020 hoàn thành bao nhiêu chỉ tiêu?"), period, period.text) == []
 
 
 # --- the weights come from a script ------------------------------------------------------------
