@@ -10,11 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .. import provinces
+from .. import provinces, register
 from ..expand import ABBREVIATIONS
-from ..metadata import DOC_NUMBER
 from ..records import Article
-from ..register import DOC_BY_NUMBER as _DOC_BY_NUMBER
 from ..register import DOC_KIND  # noqa: F401 - defined with the register's kinds; followup imports it from here
 from ..text import fold
 from .spans import name_runs
@@ -78,13 +76,12 @@ def of_question(text: str) -> tuple[Entity, ...]:
         if m:
             name = index.upper() if index != "par index" else "PAR Index"
             found.append(Entity("index", name, (short, long), text[m.start():m.end()]))
-    docs = [m.group(0) for m in DOC_NUMBER.finditer(text)]
-    for doc in dict.fromkeys(docs):
-        found.append(Entity("document", doc, (fold(doc),), doc))
-    for m in _DOC_BY_NUMBER.finditer(folded):
-        if not any(d.startswith(m.group(1)) for d in docs):
-            surface = text[m.start():m.end()]
-            found.append(Entity("document", surface, (m.group(0), f"{m.group(1)}-", f"{m.group(1)}/"), surface))
+    for doc in register.named(text):  # "57-NQ/TU" in any case, or "Nghị quyết 57" by its number
+        if doc.key:
+            found.append(Entity("document", doc.key, (fold(doc.key),), doc.surface))
+        else:
+            found.append(Entity("document", doc.surface, (fold(doc.surface), f"{doc.number}-", f"{doc.number}/"),
+                                doc.surface))
     for m in _YEAR.finditer(text):  # a year that bounds a period the question names may match that period's bound
         kind = "period" if _PERIOD.search(text[max(0, m.start() - 7):m.end() + 7]) else "year"
         if not any(e.keys == (m.group(0),) for e in found):
