@@ -70,9 +70,23 @@ def _contains(folded_text: str, folded_phrase: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(folded_phrase)}(?!\w)", folded_text) is not None
 
 
-def expansions(question: str) -> list[str]:
-    """Extra phrases for a question: the other form of each abbreviation, Vietnamese for English terms,
-    and the pre-2025 provinces merged into a post-2025 unit the question names."""
+def translate(question: str) -> tuple[str, list[str]]:
+    """An English question's glossary terms in Vietnamese, and the question without them: the
+    translation then stands for what the user typed ("Party Secretary" is "bí thư tỉnh ủy"), where
+    the English words would only be words no article uses."""
+    rest, found = question, []
+    for phrase in sorted(GLOSSARY, key=len, reverse=True):
+        pattern = rf"(?<!\w){re.escape(phrase)}(?!\w)"
+        if re.search(pattern, rest, re.I):
+            found.append(GLOSSARY[phrase])
+            rest = re.sub(pattern, " ", rest, flags=re.I)
+    return rest, found
+
+
+def expansions(question: str, glossary: bool = True) -> list[str]:
+    """Extra phrases for a question: the other form of each abbreviation, Vietnamese for English terms
+    (unless `glossary` is false: `translate` has put them in already), and the pre-2025 provinces
+    merged into a post-2025 unit the question names."""
     folded = fold(question)
     extra: list[str] = []
     for short, long in ABBREVIATIONS.items():
@@ -81,11 +95,8 @@ def expansions(question: str) -> list[str]:
             extra.append(long)
         elif _contains(folded, f_long) and not _contains(folded, f_short):
             extra.append(short)
-    english = question.lower()
-    for phrase in sorted(GLOSSARY, key=len, reverse=True):
-        if _contains(english, phrase):
-            extra.append(GLOSSARY[phrase])
-            english = english.replace(phrase, " ")
+    if glossary:
+        extra += translate(question)[1]
     named = provinces.find(question)
     for name in named:  # English word order: "Lang Son province" is "tỉnh Lạng Sơn"
         for english_word, vietnamese in (("province", "tỉnh"), ("city", "thành phố")):

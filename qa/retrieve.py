@@ -67,13 +67,15 @@ class Query:
     @classmethod
     def parse(cls, question: str) -> Query:
         text = normalize(question).strip()
-        toks = _topic_terms(text)
+        english = is_english(text)
+        # an English question's glossary terms count as typed, in Vietnamese; other expansions count less
+        rest, typed = expand.translate(text) if english else (text, [])
+        toks = [t for part in (rest, *typed) for t in _topic_terms(part)]
         weights = [1.0] * len(toks)
-        for phrase in expand.expansions(text):
+        for phrase in expand.expansions(" ; ".join((text, *typed)), glossary=not english):
             extra = _topic_terms(phrase)
             toks += extra
             weights += [expand.WEIGHT] * len(extra)
-        english = is_english(text)
         return cls(text, toks, [fold(t) for t in toks], weights, not has_diacritics(text), english,
                    register.named(text))
 
