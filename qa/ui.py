@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
@@ -370,10 +371,17 @@ def describe_sources(report: pipeline.IngestReport) -> str:
     return "\n".join(lines) or "Không có bài nào để nạp."
 
 
+# An answer from a sharded index some of whose shards did not answer (qa/cluster/search.py).
+PARTIAL_NOTICE = ("_Lưu ý: một phần chỉ mục tạm thời không truy cập được; câu trả lời chỉ dựa trên "
+                  "các bài viết còn lại và có thể thiếu._")
+
+
 def render_answer(answer: Answer, search_only: bool = False) -> str:
     """The chat text of an answer, escaped: the question as understood (when a follow-up was completed),
     the short answer in bold, then the quoted sentence(s) with [n] linking to the citation card; or the
     plain "not found" sentence."""
+    if answer.partial:
+        return PARTIAL_NOTICE + "\n\n" + render_answer(replace(answer, partial=False), search_only)
     if search_only:
         return f"Tìm thấy {len(answer.citations or answer.related)} đoạn văn liên quan (xem danh sách trích dẫn)."
     parts = []
