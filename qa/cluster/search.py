@@ -138,18 +138,19 @@ class _Candidates:
         self.lexical = Collection(0, 0.0)
         self.found: dict[int, Chunk] = {}
         self.home: dict[str, int] = {}  # article id → shard that returned its chunks
+        self.articles: dict[str, Article] = {}
 
     def chunks(self, positions: list[int]) -> dict[int, Chunk]:
         return {p: self.found[p] for p in positions if p in self.found}
 
     def metas(self, article_ids: set[str]) -> dict[str, Article]:
-        out: dict[str, Article] = {}
+        """The articles (fetched once from their shards); one whose shard does not answer is absent."""
         by_shard: dict[int, set[str]] = {}
-        for a in article_ids:
+        for a in set(article_ids) - self.articles.keys():
             by_shard.setdefault(self.home[a], set()).add(a)
         for shard, ids in by_shard.items():
-            out.update(self.fanout.call("metas", (ids,), [shard]).get(shard, {}))
-        return out
+            self.articles.update(self.fanout.call("metas", (ids,), [shard]).get(shard, {}))
+        return {a: self.articles[a] for a in article_ids if a in self.articles}
 
 
 class ShardedRetriever(Retriever):
@@ -178,6 +179,16 @@ class ShardedRetriever(Retriever):
             self.index.home.update({c.article_id: shard for c in r.chunks.values()})
         best = lambda ranked: sorted(ranked, key=lambda ps: (-ps[1], ps[0]))[:n]  # noqa: E731 - ties by position
         return best(lexical), best(dense), wanted
+
+    def search(self, q: Query, k: int | None = None, filters: Filters = Filters()):
+        """As Retriever.search, with the hits' articles fetched; a hit whose shard stopped answering since
+        its search is dropped (the answer is then partial)."""
+        hits = super().search(q, k, filters)
+        articles = self.index.metas({h.chunk.article_id for h in hits})
+        if any(h.chunk.article_id not in articles for h in hits):
+            self.partial = True
+            hits = [h for h in hits if h.chunk.article_id in articles]
+        return hits
 
 
 class ShardedAssistant(Assistant):
