@@ -32,7 +32,8 @@ class LocalCluster:
         self.address = f"ray://127.0.0.1:{client}"
         self.node = [f"--num-cpus={cpus}", f"--object-store-memory={object_store_mb * 1_000_000}",
                      "--disable-usage-stats"]
-        self.env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+        # a busy machine may take over Ray's 30 s to start the server of a client (each `ray://` connection)
+        self.env = {"RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S": "180", **os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
         try:
             self._ray("start", "--head", f"--port={self.port}", f"--ray-client-server-port={client}",
                       "--include-dashboard=false", f"--temp-dir={self.tmp}", *self.node)
