@@ -4,6 +4,7 @@ ingest; on this machine, without Ray (tests/test_cluster.py runs the same on a r
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -144,3 +145,19 @@ def test_without_qa_search_ray_is_never_imported(seed_settings):
             "assert not [m for m in sys.modules if m == 'ray' or m.startswith('ray.')], 'ray imported'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_qa_shard_splits_and_merges_from_the_command_line(seed_settings, tmp_path):
+    env = {**os.environ, "QA_INDEX_DIR": str(seed_settings.index_dir)}
+    qa = [sys.executable, "-m", "qa.cli"]
+    split = subprocess.run(qa + ["shard", str(seed_settings.index_dir), "--into", str(tmp_path / "two"), "--shards",
+                                 "2"], capture_output=True, text=True, env=env, timeout=300)
+    assert split.returncode == 0, split.stderr
+    assert "2 shard(s)" in split.stderr and "5 articles" in split.stderr
+    merged = subprocess.run(qa + ["shard", str(tmp_path / "two"), "--into", str(tmp_path / "one"), "--shards", "1"],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert merged.returncode == 0, merged.stderr
+    assert chunk_rows([tmp_path / "one"]).keys() == chunk_rows([seed_settings.index_path]).keys()
+    again = subprocess.run(qa + ["shard", str(tmp_path / "two"), "--into", str(tmp_path / "one"), "--shards", "3"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode != 0 and "is not empty" in again.stderr and "Traceback" not in again.stderr
