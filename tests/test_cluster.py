@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import SEEDS, Server, xquad_questions
+from test_shards import chunk_rows
 
-pytest.importorskip("ray", reason="the cluster tests need the optional extra: pip install -e '.[cluster]'")
+pytest.importorskip("ray", reason="the cluster tests need the optional extra: bash scripts/setup.sh --cluster")
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]  # 3 min 20 s on 2 cores: over the 3 min of the default run
 
 from qa import pipeline  # noqa: E402
@@ -28,16 +29,6 @@ def cluster():
     c = LocalCluster(nodes=2, cpus=1)
     yield c
     c.stop()
-
-
-def rows(folders: list[Path]) -> dict[int, tuple]:
-    out = {}
-    for f in folders:
-        r = IndexReader(f)
-        for row in r.db.execute('SELECT pos, article_id, ordinal, start, "end", text, tokens FROM chunks'):
-            out[row[0]] = (tuple(row[1:]), r.dense.reconstruct(row[0]))
-        r.close()
-    return out
 
 
 def test_two_nodes(cluster):
@@ -55,8 +46,8 @@ def test_ray_ingest_writes_the_chunks_of_the_local_ingest(cluster, seed_settings
         settings = replace(seed_settings, index_dir=str(folder))
         report = cluster_ingest.ingest([SEEDS], settings, address=cluster.address, shards=shards)
         assert len(report.added) == 5 and not report.refused
-        local = rows([seed_settings.index_path])
-        remote = rows([folder] if shards == 0 else shard_folders(folder))
+        local = chunk_rows([seed_settings.index_path])
+        remote = chunk_rows([folder] if shards == 0 else shard_folders(folder))
         assert remote.keys() == local.keys()
         for pos, (row, vec) in local.items():
             assert remote[pos][0] == row
