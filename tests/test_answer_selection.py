@@ -99,6 +99,28 @@ def test_an_exact_code_beats_its_near_duplicates(tmp_path, embedder):
         assert f"{60 + i} điểm" in _quoted(answer)
 
 
+def test_a_sentence_about_another_year_does_not_answer(tmp_path, embedder):
+    """A 2022 article reporting the 2021 figure: asked for 2022 it is not an answer, for 2021 it is."""
+    from dataclasses import replace
+
+    from qa import pipeline
+    from qa.config import Settings
+
+    folder = tmp_path / "years"
+    folder.mkdir()
+    (folder / "qt.txt").write_text(
+        "Quảng Trị công bố chỉ số hài lòng của người dân\n\nNgày 12/4/2022, UBND tỉnh Quảng Trị tổ chức hội "
+        "nghị công bố kết quả khảo sát. Năm 2021, chỉ số hài lòng của người dân tỉnh Quảng Trị đạt 84,7 %, "
+        "tăng 3 bậc. Hội nghị giao các sở, ngành xây dựng kế hoạch khắc phục hạn chế.\n", encoding="utf-8")
+    settings = replace(Settings.from_env(), index_dir=str(tmp_path / "index"))
+    pipeline.ingest([folder], settings, embedder=embedder)
+    assistant = pipeline.Assistant(settings, embedder)
+    asked = assistant.ask("Năm 2021 chỉ số hài lòng của người dân tỉnh Quảng Trị đạt bao nhiêu?")
+    assert asked.found and "84,7" in _quoted(asked), asked.answer
+    other = assistant.ask("Năm 2022 chỉ số hài lòng của người dân tỉnh Quảng Trị đạt bao nhiêu?")
+    assert not (other.found and "84,7" in _quoted(other)), other.answer
+
+
 # --- short answer and sentences: exact offsets -------------------------------------------------
 
 def test_short_answer_is_the_name_the_question_phrase_describes():

@@ -77,6 +77,19 @@ def _near(c: select.Scored, text: str, before: int = 400) -> str:
     return text[max(0, c.start - before):c.end]
 
 
+def _year_fits(years: tuple[entities.Entity, ...], c: select.Scored, article: Article) -> bool:
+    """Whether a sentence may answer a question about these years. The nearest text that names years
+    decides: the sentence, else the text just before it; naming years but none of these, it is about
+    those others (a 2022 article's sentence on the 2021 index does not answer for 2022). Only where
+    neither names a year does the article's date count."""
+    asked = {y for e in years for y in e.keys}
+    for text in (c.text, _near(c, article.text)):
+        own = entities.single_years(text)
+        if own:
+            return bool(asked & own)
+    return not entities.missing(years, article, c.text)
+
+
 def _missing(qt: select.QuestionTerms, best: select.Scored, articles: dict[str, Article],
              unseen_idf: float) -> tuple[float, float]:
     """Share (IDF-weighted) of the question's words no article uses, and the rarest question word
@@ -218,8 +231,7 @@ def compose(
     ranked = select.rank(p.candidates, weights["sentence"][group], group, rescore)
     years = tuple(e for e in named if e.kind == "year")
     if years:  # a year must stand by the answer, not elsewhere in the passage ("giai đoạn 2015-2020")
-        ranked = [c for c in ranked if not entities.missing(years, articles[c.citation.article_id],
-                                                            _near(c, articles[c.citation.article_id].text))]
+        ranked = [c for c in ranked if _year_fits(years, c, articles[c.citation.article_id])]
     if not ranked:
         return Answer(question, _not_found(named), (), False, related=related, answer_type=kind)
     best = ranked[0]

@@ -95,10 +95,15 @@ def of_question(text: str) -> tuple[Entity, ...]:
     return tuple(found)
 
 
+def single_years(text: str) -> set[str]:
+    """The years `text` names on their own: a year that opens or closes a period ("giai đoạn
+    2016 – 2020") is not that year."""
+    return {m.group(0) for m in _YEAR.finditer(text) if not _PERIOD.search(text[max(0, m.start() - 7):m.end() + 7])}
+
+
 def _contains(haystack: str, key: str, kind: str = "") -> bool:
-    if kind == "year":  # a year that opens or closes a period ("giai đoạn 2016 – 2020") is not that year
-        return re.search(rf"(?<!\w)(?<!\d[-–])(?<!\d\s[-–])(?<!\d[-–]\s)(?<!\d\s[-–]\s){key}(?!\w)(?!\s?[-–]\s?\d)",
-                         haystack) is not None
+    if kind == "year":
+        return key in single_years(haystack)
     if key.endswith(("-", "/")):  # a document by its number: "57-…" or "57/…"
         return re.search(rf"(?<![\w/.-]){re.escape(key)}\w", haystack) is not None
     return re.search(rf"(?<!\w){re.escape(key)}(?!\w)", haystack) is not None
