@@ -1,4 +1,4 @@
-.PHONY: setup run test bench eval lint
+.PHONY: setup run test bench eval lint cluster-test
 
 setup:
 	bash scripts/setup.sh
@@ -18,3 +18,8 @@ eval:
 
 lint:
 	.venv/bin/ruff check qa tests benchmarks app.py
+
+# The Ray cluster tests (a real two-node cluster on this machine; about 4 minutes): with Ray from requirements-cluster.lock.
+cluster-test:
+	bash scripts/setup.sh --cluster
+	.venv/bin/python -m pytest -m cluster

@@ -107,8 +107,13 @@ def main(ctx: click.Context, index_dir: str | None, embedder: str | None, verbos
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None,
               help="Where to embed (default cpu; cuda needs a GPU and onnxruntime-gpu or torch with CUDA).")
+@click.option("--cluster", "cluster", default=None, metavar="ray://HOST:PORT",
+              help="Run the stages on this Ray cluster (default QA_RAY_ADDRESS; the `cluster` extra).")
+@click.option("--shards", type=click.IntRange(0, 4096), default=0,
+              help="Write the index as N shards (shard-0/ … in the index folder) for `qa deploy`.")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[str, ...], rebuild: bool, quiet: bool, device: str | None) -> None:
+def ingest(ctx: click.Context, paths: tuple[str, ...], rebuild: bool, quiet: bool, device: str | None,
+           cluster: str | None, shards: int) -> None:
     """Build or update the index from files and folders (.txt, .md, .html, .pdf, .docx, scans .png/.jpg/.tif)
     and from http(s) URLs: a web page, an RSS/Atom feed or a sitemap (only what is new or changed since the last run)."""
     from dataclasses import replace
@@ -126,7 +131,15 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], rebuild: bool, quiet: boo
     settings = replace(_settings(ctx), device=device) if device else _settings(ctx)
     # a URL stays a string (Path would fold its "//")
     given = [p if is_url(p) else Path(p) for p in paths]
-    report = pipeline.ingest(given, settings, rebuild=rebuild, progress=progress)
+    if cluster:
+        settings = replace(settings, ray_address=cluster)  # checked as a setting is
+    if settings.ray_address or shards:
+        from .cluster import ingest as cluster_ingest
+
+        report = cluster_ingest.ingest(given, settings, address=settings.ray_address, shards=shards, rebuild=rebuild,
+                                       progress=progress)
+    else:
+        report = pipeline.ingest(given, settings, rebuild=rebuild, progress=progress)
     for refusal in report.refused:
         click.echo(f"refused: {printable(refusal.reason)}", err=True)  # a name cannot break the line
     for notice in report.notices:
@@ -150,6 +163,8 @@ def _filters(province: tuple[str, ...], date_from: str | None, date_to: str | No
 
 
 def _print_answer(answer) -> None:
+    if answer.partial:
+        click.echo("(partial: some shards of the index did not answer; this answer comes from the others)")
     if answer.resolved_question and answer.resolved_question != answer.question:
         click.echo(f"({printable(answer.resolved_question)})")
     click.echo(printable(answer.answer, keep="\n"))
@@ -192,9 +207,9 @@ def _batch_line(line: str) -> tuple[str, list[str]]:
 @click.pass_context
 def ask(ctx, question, as_json, k, province, date_from, date_to) -> None:
     """Answer a question; with no QUESTION, read one question per line from stdin."""
-    from .pipeline import Assistant
+    from .pipeline import assistant as open_assistant
 
-    assistant = Assistant(_settings(ctx))
+    assistant = open_assistant(_settings(ctx))
     filters = _filters(province, date_from, date_to)
     if question is not None:
         answer = assistant.ask(_decoded(question), k, filters)
@@ -334,6 +349,49 @@ def remove(ctx, article_ids: tuple[str, ...]) -> None:
     click.echo(f"{len(article_ids) - len(missing)} removed", err=True)
     if missing:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--into", "dest", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="The new folder (its shards in shard-0/ …; with --shards 1, one index).")
+@click.option("--shards", type=click.IntRange(1, 4096), required=True, help="How many shards to write.")
+@click.pass_context
+def shard(ctx, sources: tuple[Path, ...], dest: Path, shards: int) -> None:
+    """Split an index into shards, or merge shards (several SOURCES, or a sharded folder) into N shards or one
+    index; articles, chunks and vectors are copied, not recomputed."""
+    from .cluster.shards import reshard, shard_folders
+
+    folders = [f for s in sources for f in ([s] if (s / "manifest.json").exists() else shard_folders(s))]
+    if dest.exists() and any(dest.iterdir()):
+        raise InputError(f"{dest}/ is not empty; give a new folder.")
+    manifest = reshard(folders, dest, shards, _settings(ctx).ivf_threshold)
+    counts = manifest["counts"]
+    click.echo(f"{shards} shard(s) in {dest}/: {counts['articles']} articles, {counts['chunks']} chunks", err=True)
+
+
+@main.command()
+@click.option("--cluster", "address", default=None, metavar="ray://HOST:PORT",
+              help="The Ray cluster (default QA_RAY_ADDRESS, then QA_SEARCH).")
+@click.option("--replicas", type=click.IntRange(1, 1000), default=1, help="Replicas of each shard's deployment.")
+@click.option("--router-replicas", type=click.IntRange(1, 1000), default=1, help="Replicas of the router.")
+@click.option("--num-cpus", type=click.FloatRange(0, 1024), default=0.0,
+              help="CPUs Ray reserves for each replica (0: none; they share the nodes).")
+@click.pass_context
+def deploy(ctx, address: str | None, replicas: int, router_replicas: int, num_cpus: float) -> None:
+    """Start the search application on a Ray cluster over the sharded index folder (QA_INDEX_DIR, seen by
+    every node at the same path); then QA_SEARCH=ray://… makes `python app.py` and `qa ask` use it."""
+    from dataclasses import replace
+
+    from .cluster.serve import deploy as start
+
+    settings = _settings(ctx)
+    address = address or settings.ray_address or settings.search
+    if not address:
+        raise InputError("Name the cluster with --cluster ray://HEAD:10001 (or QA_RAY_ADDRESS).")
+    replace(settings, ray_address=address)  # checked as a setting is
+    start(address, settings.index_path, settings, replicas, router_replicas, num_cpus)
+    click.echo(f"deployed on {address}: {replicas} replica(s) per shard, {router_replicas} router(s)", err=True)
 
 
 @main.command(name="eval")

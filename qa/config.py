@@ -86,6 +86,10 @@ class Settings:
     fetch_allow_private: int = 0  # 1: also fetch loopback/private/link-local addresses (turns SSRF protection off)
     fetch_allow_hosts: str = ""  # host or host:port names that may be private (an intranet portal), comma-separated
     fetch_contact: str = ""  # an e-mail or URL for the user-agent: "hoi-dap/VERSION (+contact)"
+    # Ray cluster (optional extra `cluster`; docs/scaling.md). Empty: this machine only, Ray is never imported.
+    search: str = ""  # "ray://HEAD:10001": answer through the cluster's Serve application (qa/cluster/serve.py)
+    ray_address: str = ""  # "ray://HEAD:10001": `qa ingest` runs its stages on the cluster (qa/cluster/ingest.py)
+    shard_timeout: float = 10.0  # seconds a shard may take to answer; then the answer is partial without it
     # Web app
     feedback_log: str = "data/feedback.jsonl"
     upload_dir: str = "data/uploads"
@@ -158,7 +162,9 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "max_unzipped_mb": (0.001, 65_536), "ocr_timeout_s": (1, 86_400),
     "fetch_timeout": (0.1, 600), "fetch_max_mb": (0.001, 1024), "fetch_max_redirects": (0, 30),
     "fetch_max_entries": (1, 100_000), "fetch_delay": (0, 3600), "fetch_allow_private": (0, 1),
+    "shard_timeout": (0.01, 3600),
 }
+_RAY_ADDRESS = re.compile(r"ray://[A-Za-z0-9.\-\[\]:]+:\d{1,5}")
 _HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                    r"|\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]")
 
@@ -177,6 +183,8 @@ def _check(name: str, value: object) -> None:
             host, _, port = item.rpartition(":") if re.fullmatch(r".*:\d{1,5}", item) else (item, "", "")
             if not _HOST.fullmatch(host) or (port and not 0 < int(port) < 65536):
                 raise ConfigError(f"{var}: {item!r} is not a host name or host:port.")
+    if name in ("search", "ray_address") and value and not _RAY_ADDRESS.fullmatch(str(value)):
+        raise ConfigError(f"{var}={value!r} is not a Ray cluster address such as ray://head-node:10001.")
     if name == "fetch_contact" and any(c in str(value) for c in "\r\n\0"):
         raise ConfigError(f"{var} must be one line (an e-mail address or URL).")
     if name == "answer_weights" and value and not Path(str(value)).is_file():

@@ -8,6 +8,9 @@ class QAError(Exception):
         super().__init__(message)
         self.vi = vi or message
 
+    def __reduce__(self):  # pickled with its Vietnamese sentence (an error crossing processes of a Ray cluster)
+        return self.__class__, (str(self), self.vi)
+
 
 class InputError(QAError):
     """A question or file the product cannot accept."""

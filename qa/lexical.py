@@ -11,12 +11,15 @@ bm25s on real text): idf = ln(1 + (N − df + 0.5) / (df + 0.5)), tf / (tf + k1�
 from __future__ import annotations
 
 import bisect
+import copy
+import dataclasses
 import json
 import math
 import shutil
 import tempfile
 from array import array
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +45,49 @@ def _best(scores: np.ndarray, n: int) -> np.ndarray:
     return rows
 
 
+def idf(documents: int, df: int) -> float:
+    """BM25 idf of a term in df of `documents` documents."""
+    return math.log(1 + (documents - df + 0.5) / (df + 0.5))
+
+
+def _norm(doc_len: np.ndarray, mean: float) -> np.ndarray:
+    """k1 · (1 − b + b · dl / avgdl) of each document."""
+    return (K1 * (1 - B + B * doc_len / max(mean, 1e-9))).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """BM25's statistics of a whole collection, e.g. all shards of a sharded index: the number of
+    documents, their summed length, and the document frequency of each (field, term) asked about.
+    A shard scored `within` the collection gives the scores one index over all of it would."""
+
+    documents: int
+    length: float  # summed document length (the same in both fields)
+    df: dict[tuple[str, str], int] = dataclasses.field(default_factory=dict)
+
+    @property
+    def mean_length(self) -> float:
+        return self.length / self.documents if self.documents else 1.0
+
+    @classmethod
+    def merge(cls, parts: list[Collection]) -> Collection:
+        df: dict[tuple[str, str], int] = {}
+        for p in parts:
+            for key, n in p.df.items():
+                df[key] = df.get(key, 0) + n
+        return cls(sum(p.documents for p in parts), sum(p.length for p in parts), df)
+
+    def __len__(self) -> int:
+        return self.documents
+
+    def idf(self, field: str, token: str) -> float:
+        """As LexicalIndex.idf, over the collection (KeyError for a term whose statistics were not gathered)."""
+        return idf(self.documents, self.df[(field, token)])
+
+    def known(self, field: str, token: str) -> bool:
+        return self.df[(field, token)] > 0
+
+
 _UNSEEN = object()  # Postings.tid: a term not looked up yet (None means looked up, not found)
 
 
@@ -59,8 +105,9 @@ class Postings:
         self.rows = rows  # int32 [postings], ascending within a term
         self.tfs = tfs  # float32 [postings]
         self.doc_len = doc_len  # float32 [documents]
+        self.documents = len(doc_len)  # BM25's N: the whole collection's for a shard (`within`)
         mean = float(self.doc_len.mean()) if len(self.doc_len) else 1.0
-        self._norm = (K1 * (1 - B + B * self.doc_len / max(mean, 1e-9))).astype(np.float32)
+        self._norm = _norm(self.doc_len, mean)
         self._sorted, self._seen = None, {}
         if terms is None and (folder / "sorted_ids.npy").exists() and len(indptr) > 1:
             # Read into memory, not mapped: a file truncated or rewritten under a running server must
@@ -124,7 +171,15 @@ class Postings:
 
     def idf(self, df: int) -> float:
         """BM25 idf of a term in df of these documents."""
-        return math.log(1 + (len(self.doc_len) - df + 0.5) / (df + 0.5))
+        return idf(self.documents, df)
+
+    def within(self, documents: int, mean_length: float) -> Postings:
+        """These postings scored as part of a larger collection: BM25's N and average length are the
+        collection's (the arrays are shared, not copied)."""
+        view = copy.copy(self)
+        view.documents = documents
+        view._norm = _norm(self.doc_len, mean_length)
+        return view
 
     def add_scores(self, out: np.ndarray, term: str, weight: float) -> None:
         lo, hi = self.span(term)
@@ -206,9 +261,26 @@ class Postings:
 class LexicalIndex:
     """Two BM25 fields over the same documents; document i is the chunk at FAISS position positions[i]."""
 
-    def __init__(self, fields: dict[str, Postings], positions: np.ndarray):
+    def __init__(self, fields: dict[str, Postings], positions: np.ndarray,
+                 df: dict[tuple[str, str], int] | None = None):
         self._fields = fields
         self.positions = positions
+        self._df = df  # a shard's view (`within`): each (field, term)'s document frequency in the collection
+
+    def field(self, name: str) -> Postings:
+        """One field's postings (read only)."""
+        return self._fields[name]
+
+    def statistics(self, keys: list[tuple[str, str]]) -> Collection:
+        """This index's BM25 statistics for the given (field, term) pairs (a shard's part of a Collection)."""
+        length = float(self._fields["exact"].doc_len.sum(dtype=np.float64))
+        return Collection(len(self.positions), length, {(f, t): self._fields[f].df(t) for f, t in keys})
+
+    def within(self, collection: Collection) -> LexicalIndex:
+        """This index (a shard) scored with a whole collection's statistics: `top` gives the scores one
+        index over the whole collection would give its documents."""
+        fields = {f: p.within(collection.documents, collection.mean_length) for f, p in self._fields.items()}
+        return LexicalIndex(fields, self.positions, collection.df)
 
     @classmethod
     def build(cls, docs: list[list[str]], positions: np.ndarray) -> LexicalIndex:
@@ -323,17 +395,19 @@ class LexicalIndex:
             postings = self._fields[field]
             lo, hi = postings.span(term)
             if lo < hi:
-                spans.append((postings, lo, hi, w * postings.idf(hi - lo)))
-        return sorted(spans, key=lambda s: s[2] - s[1])
+                df = hi - lo if self._df is None else self._df[(field, term)]
+                spans.append((df, (postings, lo, hi, w * postings.idf(df))))
+        # by the collection's document frequency: a shard then sums a document's terms in the same order
+        return [span for _, span in sorted(spans, key=lambda s: s[0])]
 
     def idf(self, field: str, token: str) -> float:
         """BM25 inverse document frequency of a token (a token the index never saw gets the highest)."""
         postings = self._fields[field]
-        return postings.idf(postings.df(token))
+        return postings.idf(self._df[(field, token)] if self._df is not None else postings.df(token))
 
     def known(self, field: str, token: str) -> bool:
         """Whether any indexed document contains the token."""
-        return self._fields[field].df(token) > 0
+        return (self._df[(field, token)] if self._df is not None else self._fields[field].df(token)) > 0
 
 
 class LexicalUpdate:

@@ -312,6 +312,15 @@ def index_errors(fn: Callable) -> Callable:
     return guarded
 
 
+def assistant(settings: Settings) -> Assistant:
+    """The assistant the settings ask for: over this machine's index, or over the Ray cluster QA_SEARCH names."""
+    if settings.search:
+        from .cluster.client import RemoteAssistant
+
+        return RemoteAssistant(settings)
+    return Assistant(settings)
+
+
 class Assistant:
     """Answers questions from the index; re-opens the index when an ingest publishes a new generation."""
 
@@ -387,7 +396,7 @@ class Assistant:
         weights = load_weights(Path(s.answer_weights) if s.answer_weights else WEIGHTS_FILE)
         answer = compose(a.resolved, a.query.english, a.terms, a.hits, a.articles, a.unseen_idf, a.rescore, a.k,
                          weights, None if s.min_confidence < 0 else s.min_confidence, observe)
-        answer = replace(answer, question=a.asked, resolved_question=a.resolved)
+        answer = replace(answer, question=a.asked, resolved_question=a.resolved, partial=a.retriever.partial)
         if self.settings.llm_url and self.settings.llm_model and answer.found:
             from .llm import generate
 

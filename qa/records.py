@@ -129,6 +129,7 @@ class Answer:
     resolved_question: str = ""  # the question as answered (a follow-up completed from the history)
     answer_type: str = "sentence"
     confidence: float = 0.0
+    partial: bool = False  # part of a sharded index could not be searched (a shard with no live replica)
 
     @property
     def highlights(self) -> tuple[tuple[int, int, int], ...]:
@@ -139,7 +140,7 @@ class Answer:
         """The JSON shape shared by `qa ask --json` and the HTTP API."""
         return {"question": self.question, "resolved_question": self.resolved_question or self.question,
                 "answer": self.answer, "found": self.found, "answer_type": self.answer_type,
-                "confidence": round(self.confidence, 4),
+                "confidence": round(self.confidence, 4), "partial": self.partial,
                 "short_answer": asdict(self.short_answer) if self.short_answer else None,
                 "sentences": [asdict(s) for s in self.sentences],
                 "citations": [asdict(c) for c in self.citations],

@@ -26,7 +26,7 @@ import logging
 import re
 import sqlite3
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 
 from .errors import IndexMismatch, InputError
 from .metadata import DATE, DOC_NUMBER, LICENCE, iso
@@ -563,20 +563,23 @@ class Named:
     key: str | None = None
     number: str | None = None
     kind: str | None = None
+    surface: str = field(default="", compare=False)  # as the question writes it
 
 
 def named(question: str) -> tuple[Named, ...]:
     """The documents a question names: whole numbers typed in any case ("57-nq/tu"), or a kind with
     a number ("nghị quyết 57", "NQ 57")."""
     out: list[Named] = []
-    keys = [key(m.group(1)) for m in DOC_NUMBER.finditer(question.upper()) if not LICENCE.search(m.group(1))]
-    out += [Named(key=k) for k in dict.fromkeys(keys)]
-    for m in DOC_BY_NUMBER.finditer(fold(question)):
+    upper = question.upper()
+    whole = {key(m.group(1)): m.group(1) for m in DOC_NUMBER.finditer(upper) if not LICENCE.search(m.group(1))}
+    out += [Named(key=k, surface=surface) for k, surface in whole.items()]
+    folded = fold(question)  # NFC text folds letter for letter, so offsets carry over
+    for m in DOC_BY_NUMBER.finditer(folded):
         n = m.group(1)
-        if not any(k.startswith((f"{n}-", f"{n}/")) for k in keys):
+        if not any(k.startswith((f"{n}-", f"{n}/")) for k in whole):
             word = fold(m.group(0)[: m.start(1) - m.start()]).strip()
             word = re.sub(r"\s+(?:so|no\.?)$", "", word)
-            out.append(Named(number=n, kind=_KIND_OF_WORD.get(word)))
+            out.append(Named(number=n, kind=_KIND_OF_WORD.get(word), surface=question[m.start():m.end()]))
     return tuple(dict.fromkeys(out))
 
 

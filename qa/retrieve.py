@@ -67,13 +67,15 @@ class Query:
     @classmethod
     def parse(cls, question: str) -> Query:
         text = normalize(question).strip()
-        toks = _topic_terms(text)
+        english = is_english(text)
+        # an English question's glossary terms count as typed, in Vietnamese; other expansions count less
+        rest, typed = expand.translate(text) if english else (text, [])
+        toks = [t for part in (rest, *typed) for t in _topic_terms(part)]
         weights = [1.0] * len(toks)
-        for phrase in expand.expansions(text):
+        for phrase in expand.expansions(" ; ".join((text, *typed)), glossary=not english):
             extra = _topic_terms(phrase)
             toks += extra
             weights += [expand.WEIGHT] * len(extra)
-        english = is_english(text)
         return cls(text, toks, [fold(t) for t in toks], weights, not has_diacritics(text), english,
                    register.named(text))
 
@@ -122,6 +124,8 @@ def score_fusion(
 
 class Retriever:
     """Searches one index snapshot with one embedder."""
+
+    partial = False  # True when part of the index (a shard of a sharded one) could not be searched
 
     def __init__(self, index: IndexReader, embedder: Embedder | None, settings: Settings):
         self.index = index
@@ -191,14 +195,19 @@ class Retriever:
             return score_fusion({"lexical": dict(lexical), "dense": dict(dense)}, weights, {"lexical": 0.0})
         return rrf({"lexical": [p for p, _ in lexical], "dense": [p for p, _ in dense]}, weights, s.rrf_k)
 
+    def rankings(self, q: Query, n: int, filters: Filters) -> tuple[list[tuple[int, float]], list[tuple[int, float]],
+                                                                    set[int]]:
+        """The n best (position, score) of the lexical and of the dense search, and the positions of the
+        passages citing a document the question names."""
+        allowed = self.allowed(filters)
+        return (self.lexical(q, n, allowed), self.dense(q, n, allowed),
+                register.positions(self.index.db, q.documents))
+
     def search(self, q: Query, k: int | None = None, filters: Filters = Filters()) -> list[Hit]:
         """The k best chunks for a parsed question, fused from the lexical and dense rankings."""
         s = self.settings
-        allowed = self.allowed(filters)
-        lexical = self.lexical(q, s.candidates, allowed)
-        dense = self.dense(q, s.candidates, allowed)
+        lexical, dense, wanted = self.rankings(q, s.candidates, filters)
         k = k or s.top_k
-        wanted = register.positions(self.index.db, q.documents)  # passages citing a document the question names
         fused = register.first(self.fuse(q, lexical, dense), wanted)[: max(k, s.rerank_candidates) if s.reranker else k]
         chunks = self.index.chunks([p for p, _ in fused])
         ranks = {name: {p: r for r, (p, _) in enumerate(ranking, 1)} for name, ranking in

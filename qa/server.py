@@ -21,12 +21,12 @@ def create_app(settings: Settings):
     from gradio.utils import get_upload_folder
 
     from . import api, ui
-    from .pipeline import Assistant
+    from .pipeline import assistant as open_assistant
 
     if settings.auth and (":" not in settings.auth or not all(settings.auth.split(":", 1))):
         raise QAError("QA_AUTH must be user:password (both parts, separated by a colon); the page would "
                       "otherwise be served without its login.")
-    assistant = Assistant(settings)
+    assistant = open_assistant(settings)  # this machine's index, or the Ray cluster of QA_SEARCH
     app = FastAPI(title="hoi-dap", docs_url="/api/docs", openapi_url="/api/openapi.json")
     origins = [o.strip() for o in os.environ.get("QA_ALLOWED_ORIGINS", "").split(",") if o.strip()]
     if origins:

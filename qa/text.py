@@ -151,7 +151,7 @@ def folded_tokens(text: str) -> list[str]:
     return [fold(t) for t in tokens(text)]
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…;])[\"')\]]*\s+(?=[\"'(\[]?[A-ZĐÀ-Ỹ0-9])|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+(?=[\"'(\[]?[A-ZĐÀ-Ỹ0-9])|\n+")
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
@@ -370,10 +371,22 @@ def describe_sources(report: pipeline.IngestReport) -> str:
     return "\n".join(lines) or "Không có bài nào để nạp."
 
 
+# An answer from a sharded index some of whose shards did not answer (qa/cluster/search.py).
+PARTIAL_NOTICE = ("_Lưu ý: một phần chỉ mục tạm thời không truy cập được; câu trả lời chỉ dựa trên "
+                  "các bài viết còn lại và có thể thiếu._")
+
+
+# The page of a cluster (QA_SEARCH) does not write: the shards are written by `qa ingest --cluster`.
+CLUSTER_INGEST = ("Chỉ mục đang chạy trên cụm máy chủ; quản trị viên nạp bài bằng lệnh "
+                  "`qa ingest --cluster … --shards N`.")
+
+
 def render_answer(answer: Answer, search_only: bool = False) -> str:
     """The chat text of an answer, escaped: the question as understood (when a follow-up was completed),
     the short answer in bold, then the quoted sentence(s) with [n] linking to the citation card; or the
     plain "not found" sentence."""
+    if answer.partial:
+        return PARTIAL_NOTICE + "\n\n" + render_answer(replace(answer, partial=False), search_only)
     if search_only:
         return f"Tìm thấy {len(answer.citations or answer.related)} đoạn văn liên quan (xem danh sách trích dẫn)."
     parts = []
@@ -559,6 +572,8 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
         gr.Info("Cảm ơn phản hồi của bạn.", title="Thông báo")
 
     def upload(file_path):
+        if settings.search:
+            return CLUSTER_INGEST
         try:
             src = _uploaded_file(file_path)
             limit = int(max_upload_mb(settings) * 1024 * 1024)
@@ -585,6 +600,8 @@ def build(assistant: Assistant, settings: Settings, credentials=None) -> gr.Bloc
     def add_source(url, progress=gr.Progress()):
         """The admin's "Thêm nguồn": a web page, an RSS/Atom feed or a sitemap, by URL. Only a URL is
         passed on (never a path on the server); the outcome in Vietnamese."""
+        if settings.search:
+            return CLUSTER_INGEST
         text = url.strip() if isinstance(url, str) else ""
         if not text:
             return "Vui lòng nhập địa chỉ của một trang web, nguồn tin RSS/Atom hoặc sơ đồ trang (sitemap)."

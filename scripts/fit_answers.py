@@ -187,28 +187,39 @@ def ask_all(assistant: Assistant, cases):
     return rows
 
 
-def fit_gate(rows, group: str, wrong_cost: float) -> dict:
+def fit_gate(rows, group: str, wrong_cost: float, c: float = 0.1) -> dict:
     """Logistic regression of a correct answer on the gate features, the news seeds weighing as much
-    as the encyclopedia set; the threshold maximises correct answers minus `wrong_cost` × wrong ones."""
-    from sklearn.linear_model import LogisticRegression
+    as the encyclopedia set, each weight held to its feature's sign (assemble.GATE_FEATURES) and
+    L2-penalised (`c` as in scikit-learn's C) on standardised features; the threshold maximises correct
+    answers minus `wrong_cost` × wrong ones."""
+    from scipy.optimize import minimize
 
-    xs = [(f, bool(r.answer_hit) and c.answerable, c.gold_file is not None) for c, g, r, f in rows
+    xs = [(f, bool(r.answer_hit) and c_.answerable, c_.gold_file is not None) for c_, g, r, f in rows
           if g == group and f is not None]
     x = np.array([f[:-1] for f, _, _ in xs])
-    y = np.array([ok for _, ok, _ in xs])
+    y = np.array([ok for _, ok, _ in xs], dtype=np.float64)
     seed = np.array([s for _, _, s in xs])
     weight = np.where(seed, (~seed).sum() / max(seed.sum(), 1), 1.0)
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y, sample_weight=weight)
-    coef = model.coef_[0] / scale  # back to raw features
-    weights = [*map(float, coef), float(model.intercept_[0] - coef @ mean)]
+    z, n = (x - mean) / scale, weight.sum()
+
+    def loss(b):
+        t = z @ b[:-1] + b[-1]
+        g = weight * (1.0 / (1.0 + np.exp(-t)) - y)
+        value = (weight * (np.logaddexp(0.0, t) - y * t)).sum() / n + b[:-1] @ b[:-1] / (2 * c * n)
+        return value, np.append(z.T @ g / n + b[:-1] / (c * n), g.sum() / n)
+
+    signs = list(assemble.GATE_FEATURES.values())[:-1]  # the last is the bias
+    bounds = [(0, None) if s > 0 else (None, 0) if s < 0 else (None, None) for s in signs] + [(None, None)]
+    b = minimize(loss, np.zeros(len(signs) + 1), jac=True, method="L-BFGS-B", bounds=bounds).x
+    coef = b[:-1] / scale  # back to raw features
+    weights = [*map(float, coef), float(b[-1] - coef @ mean)]
     gate = {"weights": weights, "threshold": 0.5}
     probs = np.array([assemble.gate_probability(gate, f) for f, _, _ in xs])
-    gain = [(float((weight * (probs >= t) * np.where(y, 1.0, -wrong_cost)).sum()), -t) for t in np.arange(0, 1, 0.01)]
+    gain = [(float((weight * (probs >= t) * np.where(y > 0, 1.0, -wrong_cost)).sum()), -t) for t in np.arange(0, 1, 0.01)]
     gate["threshold"] = round(-max(gain)[1], 2)
     return gate
-
 
 
 def report(rows, gate: dict, groups=("vi", "en"), thresholds=None) -> list[str]:
@@ -264,7 +275,10 @@ def main() -> None:
         for group, m in fit_pair_margin(fit_assistant, cases["A"], fitted["sentence"], args.max_pairs).items():
             fitted["sentence"][group]["pair_margin"] = m
         current = json.loads(select.WEIGHTS_FILE.read_text(encoding="utf-8"))  # the gate until it is refitted
-        fitted["gate"] = {"features": list(assemble.GATE_FEATURES), **{g: current["gate"][g] for g in ("vi", "en")}}
+        blank = {"weights": [0.0] * len(assemble.GATE_FEATURES), "threshold": 0.5}  # when the features changed
+        fitted["gate"] = {"features": list(assemble.GATE_FEATURES),
+                          **{g: current["gate"][g] if current["gate"].get("features") == list(assemble.GATE_FEATURES)
+                             else blank for g in ("vi", "en")}}
         _write(args.out, fitted)
         rows_a = ask_all(fit_assistant, cases["A"])
         seeds = replace(settings, index_dir=f"{tmp}/seeds", **open_gate)

@@ -3,6 +3,8 @@
 #   bash scripts/lock.sh               # after editing pyproject.toml: keep every pin that still fits
 #   bash scripts/lock.sh --upgrade     # move every package to its newest version allowed by pyproject
 #   bash scripts/lock.sh --upgrade-package gradio
+# It also writes requirements-cluster.lock: the same pins plus the `cluster` extra (Ray), for
+# `bash scripts/setup.sh --cluster`.
 # Then run `bash scripts/test.sh` on the new lock before committing it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,3 +25,8 @@ fi
   --python-version 3.11 --generate-hashes --no-header --annotation-style line \
   "${TORCH_SOURCE[@]}" -o requirements.lock "$@"
 sed -i '1i # Exact versions and hashes of everything scripts/setup.sh installs (extras: model, test).\n# Made by `bash scripts/lock.sh` (uv pip compile) from pyproject.toml; do not edit by hand.' requirements.lock
+# The cluster lock: every pin of requirements.lock kept (-c), Ray and what it needs added.
+"$TOOLS/bin/uv" pip compile pyproject.toml --extra model --extra test --extra cluster -c requirements.lock \
+  --python-version 3.11 --generate-hashes --no-header --annotation-style line \
+  "${TORCH_SOURCE[@]}" -o requirements-cluster.lock "$@"
+sed -i '1i # requirements.lock plus the cluster extra (Ray), for `bash scripts/setup.sh --cluster`.\n# Made by `bash scripts/lock.sh` (uv pip compile) from pyproject.toml; do not edit by hand.' requirements-cluster.lock

@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Create .venv, install exactly the versions in requirements.lock (hash-checked), the project itself,
-# and build the offline model once.
+# and build the offline model once. `--cluster` installs requirements-cluster.lock instead: the same pins
+# plus Ray, for the Ray cluster (docs/scaling.md).
 set -euo pipefail
+LOCK=requirements.lock
+if [ "${1:-}" = "--cluster" ]; then
+  LOCK=requirements-cluster.lock
+elif [ -n "${1:-}" ]; then
+  echo "usage: bash scripts/setup.sh [--cluster]" >&2
+  exit 2
+fi
 cd "$(dirname "$0")/.."
 # OCR of scanned PDFs and images needs Debian's Tesseract with its Vietnamese model (qa/ocr.py).
 if ! command -v tesseract >/dev/null 2>&1 || ! tesseract --list-langs 2>/dev/null | grep -qx vie; then
@@ -20,7 +28,7 @@ fi
 # Everything, the test tools included, at the locked versions. torch is locked as its CPU build
 # (2.13.0+cpu, ~190 MB; a bare `torch` from PyPI is a multi-GB CUDA build): pip takes it from the PyTorch
 # CPU index (PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu) or a local wheel folder (find-links).
-.venv/bin/python -m pip install -q --require-hashes -r requirements.lock
+.venv/bin/python -m pip install -q --require-hashes -r "$LOCK"
 # The project itself, without touching the locked dependencies (setuptools comes from the lock).
 .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 .venv/bin/qa setup

@@ -59,6 +59,39 @@ def assistant(seed_settings, embedder):
     return Assistant(seed_settings, embedder)
 
 
+XQUAD = ROOT / "eval" / "xquad_vi"
+
+
+def xquad_questions(n: int) -> list[str]:
+    """Every fifth XQuAD question, n of them."""
+    import json
+
+    lines = (XQUAD / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["question"] for line in lines[: 5 * n : 5]]
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory, embedder) -> tuple[Settings, Path]:
+    """One index of ~1900 chunks (the 240 XQuAD passages as articles, 150-character chunks, the real
+    model; ~30 s) in tmp/one, and its split into 4 shards in tmp/four (qa/cluster/shards.py)."""
+    import json
+
+    from qa import pipeline
+    from qa.cluster.shards import reshard
+
+    tmp = tmp_path_factory.mktemp("corpus")
+    articles = tmp / "articles"
+    articles.mkdir()
+    for line in (XQUAD / "passages.jsonl").open(encoding="utf-8"):
+        p = json.loads(line)
+        (articles / f"{p['id']}.txt").write_text(p["title"].replace("_", " ") + "\n\n" + p["text"], encoding="utf-8")
+    settings = Settings.from_env(index_dir=str(tmp / "one"), chunk_size=150, chunk_overlap=30)
+    report = pipeline.ingest([articles], settings, embedder=embedder)
+    assert report.manifest["counts"]["chunks"] > 1500
+    reshard([tmp / "one"], tmp / "four", 4)
+    return settings, tmp
+
+
 @pytest.fixture
 def hash_settings(tmp_path) -> Settings:
     """Settings for plumbing tests: a fresh index folder and the deterministic hashing embedder."""

@@ -28,6 +28,17 @@ def _jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+@pytest.fixture(scope="module")
+def open_assistant(seed_settings, embedder):
+    """The seed index with the "not found" gate open: for tests of resolution, entities and spans,
+    not of the gate's calibration (which the negatives, dialogues and the fitting script test)."""
+    from dataclasses import replace
+
+    from qa.pipeline import Assistant
+
+    return Assistant(replace(seed_settings, min_confidence=0.0), embedder)
+
+
 # --- the entity asked about must be the entity answered ---------------------------------------
 
 @pytest.mark.parametrize("question, names", [
@@ -35,8 +46,8 @@ def _jsonl(path: Path) -> list[dict]:
     ("Tỉnh Sơn La xếp thứ bao nhiêu về Chỉ số cải cách hành chính năm 2021?", ("PAR Index", "Sơn La")),
     ("What was Cao Bang's PAR Index rank in 2021?", ("PAR Index", "Cao Bằng")),
 ])
-def test_another_provinces_figure_is_not_an_answer(assistant, question, names):
-    answer = assistant.ask(question)
+def test_another_provinces_figure_is_not_an_answer(open_assistant, question, names):
+    answer = open_assistant.ask(question)  # the entity rule refuses it, whatever the gate says
     assert not answer.found, answer.answer
     assert not answer.citations and answer.related, "the closest passages are related reading, not citations"
     for name in names:
@@ -88,15 +99,65 @@ def test_an_exact_code_beats_its_near_duplicates(tmp_path, embedder):
         assert f"{60 + i} điểm" in _quoted(answer)
 
 
+def test_a_sentence_about_another_year_does_not_answer(tmp_path, embedder):
+    """A 2022 article reporting the 2021 figure: asked for 2022 it is not an answer, for 2021 it is."""
+    from dataclasses import replace
+
+    from qa import pipeline
+    from qa.config import Settings
+
+    folder = tmp_path / "years"
+    folder.mkdir()
+    (folder / "qt.txt").write_text(
+        "Quảng Trị công bố chỉ số hài lòng của người dân\n\nNgày 12/4/2022, UBND tỉnh Quảng Trị tổ chức hội "
+        "nghị công bố kết quả khảo sát. Năm 2021, chỉ số hài lòng của người dân tỉnh Quảng Trị đạt 84,7 %, "
+        "tăng 3 bậc. Hội nghị giao các sở, ngành xây dựng kế hoạch khắc phục hạn chế.\n", encoding="utf-8")
+    settings = replace(Settings.from_env(), index_dir=str(tmp_path / "index"))
+    pipeline.ingest([folder], settings, embedder=embedder)
+    assistant = pipeline.Assistant(settings, embedder)
+    asked = assistant.ask("Năm 2021 chỉ số hài lòng của người dân tỉnh Quảng Trị đạt bao nhiêu?")
+    assert asked.found and "84,7" in _quoted(asked), asked.answer
+    other = assistant.ask("Năm 2022 chỉ số hài lòng của người dân tỉnh Quảng Trị đạt bao nhiêu?")
+    assert not (other.found and "84,7" in _quoted(other)), other.answer
+
+
 # --- short answer and sentences: exact offsets -------------------------------------------------
+
+def test_short_answer_is_the_name_the_question_phrase_describes():
+    from qa.answer import spans
+
+    # "Giám đốc Sở Tài chính" as a phrase describes the first name; the second name merely stands
+    # nearer to single shared words ("Sở", "chính"): the nearest-word rule picked it
+    text = ("Phạm Minh Đức, Ủy viên Ban Thường vụ Tỉnh ủy, Giám đốc Sở Tài chính, trao quyết định cho "
+            "Lê Thị Hoa, chuyên viên Sở.")
+    question = {"giam": 1.2, "doc": 1.0, "so": 0.4, "tai": 0.8, "chinh": 0.5}
+    pairs = {"giam_doc", "doc_so", "so_tai", "tai_chinh"}
+    a, b = spans.choose("person", text, question, pairs)
+    assert text[a:b] == "Phạm Minh Đức"
+
+
+def test_a_deputy_is_not_the_office_holder_asked_about():
+    from qa.answer import spans
+
+    # "Phó Giám đốc Sở" is another office than "Giám đốc Sở": the name right before it is not the answer,
+    # the one two words from the bare title is; asked about the deputy, the deputy is the answer
+    text = ("Dự hội nghị có ông Trần Văn Nam, Tỉnh ủy viên, Giám đốc Sở Y tế; bà Hoàng Thị Mai, "
+            "Phó Giám đốc Sở Y tế và các chuyên viên.")
+    question = {"giam": 1.2, "doc": 1.0, "so": 0.4, "y": 0.6, "te": 0.6}
+    pairs = {"giam_doc", "doc_so", "so_y", "y_te"}
+    a, b = spans.choose("person", text, question, pairs)
+    assert text[a:b] == "Trần Văn Nam"
+    a, b = spans.choose("person", text, {**question, "pho": 1.5}, pairs | {"pho_giam"})
+    assert text[a:b] == "Hoàng Thị Mai"
+
 
 @pytest.mark.parametrize("question, kind, short", [
     ("Ai là Chủ tịch UBND tỉnh Hà Nam?", "person", "Trương Quốc Huy"),
     ("Chỉ số PAR Index năm 2021 của Hà Nam xếp thứ mấy?", "number", "60/63"),
     ("Nghị quyết 17-NQ/TU của Tỉnh ủy Hà Nam ban hành ngày nào?", "date", "15/9/2021"),
 ])
-def test_short_answer_is_a_span_of_the_expected_kind(assistant, question, kind, short):
-    answer = assistant.ask(question)
+def test_short_answer_is_a_span_of_the_expected_kind(open_assistant, question, kind, short):
+    answer = open_assistant.ask(question)
     assert answer.found and answer.answer_type == kind
     assert answer.short_answer is not None and short in answer.short_answer.text, answer.answer
     assert answer.answer.startswith(answer.short_answer.text)
@@ -119,11 +180,21 @@ def test_short_answer_and_sentences_point_exactly_into_the_article(assistant):
 
 # --- follow-up questions ----------------------------------------------------------------------
 
-def test_follow_up_replaces_the_province_and_answers_about_it(assistant):
+def test_follow_up_replaces_the_province_and_answers_about_it(open_assistant):
     first = "Ai là Bí thư Tỉnh ủy Lạng Sơn?"
-    answer = assistant.ask("Còn Sơn La thì sao?", history=[first])
+    answer = open_assistant.ask("Còn Sơn La thì sao?", history=[first])
     assert answer.resolved_question == "Ai là Bí thư Tỉnh ủy Sơn La?"
     assert answer.found and all(c.province == "Sơn La" for c in answer.citations), answer.citations
+
+
+def test_follow_up_short_answer_names_the_office_holder_asked_about(open_assistant):
+    # the seed lists "X, ..., Bí thư Tỉnh ủy, ...; Y, Phó Bí thư ...": the Bí thư is X, not the
+    # deputy whose own title shares the words; the short answer must be a name in the quoted sentence
+    answer = open_assistant.ask("Còn Sơn La thì sao?", history=["Ai là Bí thư Tỉnh ủy Lạng Sơn?"])
+    assert answer.found and answer.short_answer is not None, answer.answer
+    quote = " ".join(q.text for q in answer.sentences)
+    holder = quote.split(", Bí thư Tỉnh ủy")[0].split(":")[-1].split(",")[0].strip()
+    assert answer.short_answer.text == holder, (answer.short_answer, quote)
 
 
 def test_follow_up_to_an_unanswerable_province_says_not_found(assistant):
@@ -139,7 +210,7 @@ def test_self_contained_question_after_another_is_left_as_it_is():
 
 def test_dialogues_resolve_and_answer(assistant):
     """The project's 14 dialogues (42 turns), turn by turn. The target is 5 of 6 dialogues resolved and
-    answered; measured 0.4.0, 2026-12-02: 12 of 14 resolved at every turn, 7 of 14 also answered at
+    answered; measured 0.5.0, 2026-12-02: 12 of 14 resolved at every turn, 8 of 14 also answered at
     every turn (the English turns are mostly refused by the English gate, docs/answers.md). The floors
     are what holds now, so a regression in resolution or answering fails."""
     from qa.text import fold
@@ -161,7 +232,7 @@ def test_dialogues_resolve_and_answer(assistant):
         resolved_all += resolved_ok
         answered_all += resolved_ok and answered_ok
     assert len(dialogues) >= 10
-    assert resolved_all >= 12 and answered_all >= 6, (resolved_all, answered_all)
+    assert resolved_all >= 12 and answered_all >= 8, (resolved_all, answered_all)
 
 
 def test_follow_up_through_the_cli_batch_mode(seed_settings):
@@ -219,6 +290,19 @@ def test_expected_kind_from_question_words(question, english, kind):
 def test_entities_of_a_question():
     kinds = {(e.kind, e.name) for e in of_question("Nghị quyết 17-NQ/TU năm 2021 của Hà Nam về PAPI?")}
     assert kinds == {("document", "17-NQ/TU"), ("year", "năm 2021"), ("province", "tỉnh Hà Nam"), ("index", "PAPI")}
+
+
+def test_a_year_that_bounds_a_period_is_not_that_year():
+    from qa.answer.entities import missing
+    from qa.records import Article
+
+    period = Article("a", "a.txt", "Kết quả giai đoạn 2016 – 2020: hoàn thành 12 chỉ tiêu.")
+    single = Article("b", "b.txt", "Năm 2020, tỉnh hoàn thành 12 chỉ tiêu.")
+    asked = of_question("Năm 2020 tỉnh hoàn thành bao nhiêu chỉ tiêu?")
+    assert [e.name for e in missing(asked, period, period.text)] == ["năm 2020"]
+    assert missing(asked, single, single.text) == []
+    # a question that names the period itself is answered from it
+    assert missing(of_question("Giai đoạn 2016 - 2020 hoàn thành bao nhiêu chỉ tiêu?"), period, period.text) == []
 
 
 # --- the weights come from a script ------------------------------------------------------------

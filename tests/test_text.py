@@ -53,6 +53,12 @@ def test_sentence_spans_lie_inside_the_text(s):
         assert s[a:b] == s[a:b].strip()
 
 
+def test_a_semicolon_does_not_end_a_sentence():
+    # Vietnamese lists people or items with ";" inside one sentence: "A, Bí thư; B, Phó Bí thư, chủ trì."
+    s = "Ngày 2/3, các đồng chí: Trần An, Bí thư; Lê Bình, Phó Bí thư đã chủ trì. Hội nghị bế mạc."
+    assert [s[a:b] for a, b in sentence_spans(s)] == [s[:s.index(" Hội")], "Hội nghị bế mạc."]
+
+
 def test_display_date():
     from qa.text import display_date
 

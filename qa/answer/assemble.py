@@ -16,8 +16,16 @@ from . import entities, select, spans
 from .kinds import expected_kind
 
 NOT_FOUND = "Không tìm thấy thông tin trả lời câu hỏi này trong các bài viết đã nạp."
-GATE_FEATURES = ("relevance", "sentence_overlap", "sentence_dense", "top_cosine", "lexical_first", "margin",
-                 "has_kind", "unseen", "missing_rare", "bias")
+# What the "not found" gate reads, each with the sign its weight must have: +1 when more of it can only
+# make a right answer likelier (coverage of the question, a retriever's confidence), -1 when it can only
+# make it less likely (question words no passage holds), 0 when either is possible. The fit keeps these
+# signs (scripts/fit_answers.py), so that correlated features cannot cancel each other with weights of
+# opposite signs that hold on the fitting set only.
+GATE_FEATURES = {"relevance": 1, "sentence_overlap": 1, "sentence_dense": 1, "top_cosine": 1, "lexical_first": 1,
+                 "margin": 1, "has_kind": 1, "unseen": -1, "missing_rare": -1, "quoted_overlap": 1,
+                 "quoted_missing": -1, "window_overlap": 1, "window_missing": -1, "question_terms": 0,
+                 "cosine_gap": 1, "lexical_rank": 1, "dense_rank": 1, "pool_z": 1, "pool_gap": 1, "bias": 0}
+WINDOW = 300  # characters either side of the quote that the window features read
 
 
 @dataclass(frozen=True)
@@ -61,12 +69,25 @@ def relevance(qt: select.QuestionTerms, hits: list[Hit], articles: dict[str, Art
 def _passage_terms(text: str, article: Article) -> set[str]:
     """The folded terms of a passage with its article's title and provinces."""
     meta = article.meta
-    return {fold(t) for t in terms(" ; ".join((text, meta.title, *meta.provinces)))}
+    return _folded_terms(" ; ".join((text, meta.title, *meta.provinces)))
 
 
 def _near(c: select.Scored, text: str, before: int = 400) -> str:
     """The sentence with what comes just before it in its article."""
     return text[max(0, c.start - before):c.end]
+
+
+def _year_fits(years: tuple[entities.Entity, ...], c: select.Scored, article: Article) -> bool:
+    """Whether a sentence may answer a question about these years. The nearest text that names years
+    decides: the sentence, else the text just before it; naming years but none of these, it is about
+    those others (a 2022 article's sentence on the 2021 index does not answer for 2022). Only where
+    neither names a year does the article's date count."""
+    asked = {y for e in years for y in e.keys}
+    for text in (c.text, _near(c, article.text)):
+        own = entities.single_years(text)
+        if own:
+            return bool(asked & own)
+    return not entities.missing(years, article, c.text)
 
 
 def _missing(qt: select.QuestionTerms, best: select.Scored, articles: dict[str, Article],
@@ -75,9 +96,51 @@ def _missing(qt: select.QuestionTerms, best: select.Scored, articles: dict[str, 
     missing from the chosen passage (its IDF relative to an unseen word's)."""
     total = sum(qt.weights.values()) or 1.0
     unseen = sum(w for w in qt.weights.values() if w >= unseen_idf * (1 - 1e-9)) / total
-    have = _passage_terms(best.citation.text, articles[best.citation.article_id])
+    return unseen, _coverage(qt, _passage_terms(best.citation.text, articles[best.citation.article_id]), unseen_idf)[1]
+
+
+def _coverage(qt: select.QuestionTerms, have: set[str], unseen_idf: float) -> tuple[float, float]:
+    """Share (IDF-weighted) of the question's words in `have`, and the rarest one missing from it
+    (its IDF relative to an unseen word's)."""
+    total = sum(qt.weights.values()) or 1.0
+    share = sum(w for t, w in qt.weights.items() if t in have) / total
     rarest = max((w for t, w in qt.weights.items() if t not in have), default=0.0)
-    return unseen, rarest / (unseen_idf or 1.0)
+    return share, rarest / (unseen_idf or 1.0)
+
+
+def _folded_terms(text: str) -> set[str]:
+    return {fold(t) for t in terms(text)}
+
+
+def gate_features(qt: select.QuestionTerms, hits: list[Hit], qualified: list[Hit], ranked: list[select.Scored],
+                  quoted: list[select.Scored], articles: dict[str, Article], unseen_idf: float) -> tuple[float, ...]:
+    """What the "not found" gate reads (GATE_FEATURES): how much of the question the top passages, the
+    chosen passage, the quote and the text around it hold, how sure each retriever was of the chosen
+    passage, and, for questions whose sentences were embedded, how far the quote stands out."""
+    best = ranked[0]
+    at = {name: i for i, name in enumerate(select.FEATURES)}
+    top_cosine = max((h.cosine for h in qualified[:1] if h.cosine is not None), default=0.0)
+    margin = best.score - ranked[1].score if len(ranked) > 1 else 1.0
+    article = articles[best.citation.article_id]
+    first = quoted[0]
+    window = article.text[max(0, first.start - WINDOW):first.end + WINDOW]
+    # a news sentence seldom repeats its article's province, which the metadata (and the entity rule) vouch for
+    province = _folded_terms(" ; ".join(article.meta.provinces))
+    cosines = [h.cosine for h in hits[:2] if h.cosine is not None]
+    chosen = qualified[best.citation.n - 1]
+    lexical, dense = chosen.ranks.get("lexical", 0), chosen.ranks.get("dense", 0)
+    pool = np.array([c.cosine for c in ranked if c.cosine is not None])
+    spread = float(pool.std()) if len(pool) else 0.0
+    own = best.cosine if best.cosine is not None else 0.0
+    return (relevance(qt, qualified, articles, unseen_idf), best.features[at["overlap"]],
+            best.cosine if best.cosine is not None else top_cosine,
+            top_cosine, 1.0 if qualified[0].ranks.get("lexical") == 1 else 0.0, min(margin, 1.0),
+            best.features[at["kind"]], *_missing(qt, best, articles, unseen_idf),
+            *_coverage(qt, _folded_terms(" ".join(c.text for c in quoted)) | province, unseen_idf),
+            *_coverage(qt, _folded_terms(window) | province, unseen_idf), math.log1p(len(qt.weights)),
+            cosines[0] - cosines[1] if len(cosines) > 1 else 0.0, 1.0 / lexical if lexical else 0.0,
+            1.0 / dense if dense else 0.0, (own - pool.mean()) / (spread + 1e-6) if spread > 0 else 0.0,
+            own - pool.max() if len(pool) else 0.0, 1.0)
 
 
 def _province_span(article: Article, before: int) -> Span | None:
@@ -91,21 +154,26 @@ def _province_span(article: Article, before: int) -> Span | None:
     return Span(article.id, a, b, article.text[a:b])
 
 
-def short_answer(kind: str, best: select.Scored, article: Article, qt: select.QuestionTerms) -> Span | None:
-    """The span of the expected kind inside the chosen sentence (a place may be the article's province)."""
+def short_answer(kind: str, start: int, end: int, article: Article, qt: select.QuestionTerms) -> Span | None:
+    """The span of the expected kind inside the chosen sentence `article.text[start:end]` (a place may
+    be the article's province). Only the best sentence: when a neighbour is quoted beside it, its
+    names mislead more often than they help (0.4.0, 2026-12-02, XQuAD person questions: EM 47 against
+    35 % on the report half)."""
     if kind == "sentence":
         return None
-    found = spans.choose(kind, best.text, qt.words)
+    found = spans.choose(kind, article.text[start:end], qt.weights, qt.pairs)
     if found:
-        a, b = best.start + found[0], best.start + found[1]
+        a, b = start + found[0], start + found[1]
         return Span(article.id, a, b, article.text[a:b])
     if kind == "place":
-        return _province_span(article, best.start)
+        return _province_span(article, start)
     return None
 
 
 def gate_probability(gate: dict, feats: tuple[float, ...]) -> float:
     """The fitted gate's probability that an answer with these features is right."""
+    if len(gate["weights"]) != len(feats):
+        raise ValueError("the answer weights were fitted for other gate features; rerun scripts/fit_answers.py")
     z = float(np.dot(np.asarray(gate["weights"]), feats))
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
@@ -163,18 +231,13 @@ def compose(
     ranked = select.rank(p.candidates, weights["sentence"][group], group, rescore)
     years = tuple(e for e in named if e.kind == "year")
     if years:  # a year must stand by the answer, not elsewhere in the passage ("giai đoạn 2015-2020")
-        ranked = [c for c in ranked if not entities.missing(years, articles[c.citation.article_id],
-                                                            _near(c, articles[c.citation.article_id].text))]
+        ranked = [c for c in ranked if _year_fits(years, c, articles[c.citation.article_id])]
     if not ranked:
         return Answer(question, _not_found(named), (), False, related=related, answer_type=kind)
     best = ranked[0]
-    at = {name: i for i, name in enumerate(select.FEATURES)}
-    top_cosine = max((h.cosine for h in qualified[:1] if h.cosine is not None), default=0.0)
-    margin = best.score - ranked[1].score if len(ranked) > 1 else 1.0
-    feats = (relevance(qt, qualified, articles, unseen_idf), best.features[at["overlap"]],
-             best.cosine if best.cosine is not None else top_cosine,
-             top_cosine, 1.0 if qualified[0].ranks.get("lexical") == 1 else 0.0, min(margin, 1.0),
-             best.features[at["kind"]], *_missing(qt, best, articles, unseen_idf), 1.0)
+    quoted = sorted([best, *neighbour(ranked, float(weights["sentence"][group].get("pair_margin", 0.0)))],
+                    key=lambda c: c.start)
+    feats = gate_features(qt, hits, qualified, ranked, quoted, articles, unseen_idf)
     gate = weights["gate"][group]
     probability = gate_probability(gate, feats)
     if observe:
@@ -183,10 +246,7 @@ def compose(
     if probability < threshold:
         return Answer(question, _not_found(named), (), False, related=related, answer_type=kind,
                       confidence=probability)
-    article = articles[best.citation.article_id]
-    short = short_answer(kind, best, article, qt)
-    quoted = sorted([best, *neighbour(ranked, float(weights["sentence"][group].get("pair_margin", 0.0)))],
-                    key=lambda c: c.start)
+    short = short_answer(kind, best.start, best.end, articles[best.citation.article_id], qt)
     quotes = tuple(Quote(c.citation.n, c.citation.article_id, c.start, c.end, c.text) for c in quoted)
     lead = f"{short.text} — " if short else ""
     text = f"{lead}{' '.join(c.text for c in quoted)} [{best.citation.n}]"

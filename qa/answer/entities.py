@@ -10,11 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .. import provinces
+from .. import provinces, register
 from ..expand import ABBREVIATIONS
-from ..metadata import DOC_NUMBER
 from ..records import Article
-from ..register import DOC_BY_NUMBER as _DOC_BY_NUMBER
 from ..register import DOC_KIND  # noqa: F401 - defined with the register's kinds; followup imports it from here
 from ..text import fold
 from .spans import name_runs
@@ -22,6 +20,7 @@ from .spans import name_runs
 INDEXES = ("par index", "papi", "sipas", "pci", "dti")
 _CITIES = {"Hà Nội", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "TP Hồ Chí Minh", "Huế", "Thừa Thiên Huế"}
 _YEAR = re.compile(r"(?<![\w/.,-])(?:19[5-9]\d|20\d\d)(?![\w/])")
+_PERIOD = re.compile(r"\d{4}\s?[-–]\s?\d{4}")
 # Another exact identifier: digits with capital letters in one token ("QH15", "XK-2024-017", "TB-7121/KT").
 _CODE = re.compile(r"(?<![\w/-])(?=[\w/-]*\d)(?=[\w/-]*[A-ZĐ])[\w]+(?:[-/.][\w]+)*(?![\w/-])")
 _SURNAMES = frozenset(fold(s) for s in (
@@ -34,7 +33,7 @@ _PERSON_CUE = re.compile(r"(?:đồng chí|ông|bà|mr\.?|mrs\.?|ms\.?|dr\.?)\s+
 class Entity:
     """Something the question names: `keys` (folded), any of which a passage must contain."""
 
-    kind: str  # province, year, document, index, person, code
+    kind: str  # province, year, period (a year bounding a period), document, index, person, code
     name: str  # as shown to the user
     keys: tuple[str, ...]
     surface: str = ""  # as written in the question
@@ -77,15 +76,16 @@ def of_question(text: str) -> tuple[Entity, ...]:
         if m:
             name = index.upper() if index != "par index" else "PAR Index"
             found.append(Entity("index", name, (short, long), text[m.start():m.end()]))
-    docs = [m.group(0) for m in DOC_NUMBER.finditer(text)]
-    for doc in dict.fromkeys(docs):
-        found.append(Entity("document", doc, (fold(doc),), doc))
-    for m in _DOC_BY_NUMBER.finditer(folded):
-        if not any(d.startswith(m.group(1)) for d in docs):
-            surface = text[m.start():m.end()]
-            found.append(Entity("document", surface, (m.group(0), f"{m.group(1)}-", f"{m.group(1)}/"), surface))
-    for year in dict.fromkeys(_YEAR.findall(text)):
-        found.append(Entity("year", f"năm {year}", (year,), year))
+    for doc in register.named(text):  # "57-NQ/TU" in any case, or "Nghị quyết 57" by its number
+        if doc.key:
+            found.append(Entity("document", doc.key, (fold(doc.key),), doc.surface))
+        else:
+            found.append(Entity("document", doc.surface, (fold(doc.surface), f"{doc.number}-", f"{doc.number}/"),
+                                doc.surface))
+    for m in _YEAR.finditer(text):  # a year that bounds a period the question names may match that period's bound
+        kind = "period" if _PERIOD.search(text[max(0, m.start() - 7):m.end() + 7]) else "year"
+        if not any(e.keys == (m.group(0),) for e in found):
+            found.append(Entity(kind, f"năm {m.group(0)}", (m.group(0),), m.group(0)))
     named = {k for e in found for k in e.keys}
     for code in dict.fromkeys(_CODE.findall(text)):
         if fold(code) not in named and not any(fold(code) in k for k in named) and not _YEAR.fullmatch(code):
@@ -95,7 +95,15 @@ def of_question(text: str) -> tuple[Entity, ...]:
     return tuple(found)
 
 
-def _contains(haystack: str, key: str) -> bool:
+def single_years(text: str) -> set[str]:
+    """The years `text` names on their own: a year that opens or closes a period ("giai đoạn
+    2016 – 2020") is not that year."""
+    return {m.group(0) for m in _YEAR.finditer(text) if not _PERIOD.search(text[max(0, m.start() - 7):m.end() + 7])}
+
+
+def _contains(haystack: str, key: str, kind: str = "") -> bool:
+    if kind == "year":
+        return key in single_years(haystack)
     if key.endswith(("-", "/")):  # a document by its number: "57-…" or "57/…"
         return re.search(rf"(?<![\w/.-]){re.escape(key)}\w", haystack) is not None
     return re.search(rf"(?<!\w){re.escape(key)}(?!\w)", haystack) is not None
@@ -108,7 +116,7 @@ def missing(entities: tuple[Entity, ...], article: Article, passage: str, with_m
     year = (meta.date or "")[:4]
     parts = (passage, meta.title, " ; ".join(meta.provinces), " ; ".join(meta.people), year) if with_meta else (passage,)
     haystack = fold(" \n ".join(parts))
-    return [e for e in entities if not any(_contains(haystack, k) for k in e.keys)]
+    return [e for e in entities if not any(_contains(haystack, k, e.kind) for k in e.keys)]
 
 
 def not_found_sentence(entities: tuple[Entity, ...]) -> str:

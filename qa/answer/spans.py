@@ -8,6 +8,7 @@ question and the sentence share, since an answer usually stands next to what the
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from ..lang import is_vietnamese_syllable
@@ -37,6 +38,13 @@ _ORG_HEAD = re.compile(r"(?:Sở|Ban|Ủy ban|UBND|HĐND|Bộ|Hội đồng|Hộ
 _DOC_KIND = re.compile(r"(?:nghị quyết|quyết định|kết luận|chỉ thị|kế hoạch|công văn|nghị định|thông tư|đề án"
                        r"|chương trình|thông báo)(?:\s+số)?\s+$", re.I)
 _WORD = re.compile(r"\w+(?:[/\-.,]\w+)*")
+_ACRONYM = re.compile(r"[A-ZĐ]{2,}[A-ZĐ0-9-]*")
+_CLAUSE_BREAK = re.compile(r"[;:]")  # between two listed people ("A, Bí thư; B, Phó Bí thư")
+NEAR_WORDS = 6.0  # a shared phrase this many words away counts half
+# "Phó Bí thư" (deputy), "nguyên Chủ tịch" (former), "quyền Giám đốc" (acting): another office than the bare
+# title a question asks about, so the person beside it is not the answer.
+_OFFICE_MODIFIERS = frozenset(fold(w) for w in "phó nguyên quyền cựu".split())
+CUE_BONUS = 0.5  # a cue word before a span ("ông", "tỉnh") counts as much as a phrase NEAR_WORDS away
 
 
 @dataclass(frozen=True)
@@ -106,34 +114,77 @@ def candidates(kind: str, text: str) -> list[Candidate]:
     runs = name_runs(text)
     if kind == "person":
         return [Candidate(a, b, bool(_PERSON_CUE.search(text[max(0, a - 12):a]))) for a, b in runs
-                if not _ORG_HEAD.match(text[a:b])]
-    if kind == "place":
-        return [Candidate(a, b, bool(_PLACE_CUE.search(text[max(0, a - 12):a]))) for a, b in runs]
+                if not _ORG_HEAD.match(text[a:b]) and not _ACRONYM.fullmatch(text[a:b])]
+    if kind == "place":  # an acronym ("PAPI", "UBND") names an index or a body, not a place
+        return [Candidate(a, b, bool(_PLACE_CUE.search(text[max(0, a - 12):a]))) for a, b in runs
+                if not _ACRONYM.fullmatch(text[a:b])]
     if kind == "organisation":
         return [Candidate(a, b, bool(_ORG_HEAD.match(text[a:b]))) for a, b in runs]
     return []
 
 
-def choose(kind: str, text: str, question_terms: set[str]) -> tuple[int, int] | None:
-    """The best (start, end) of a span of `kind` in `text`, or None."""
-    cands = [c for c in candidates(kind, text)
-             if _new_share(text[c.start:c.end], question_terms) > 0.5]
+def choose(kind: str, text: str, question: Mapping[str, float], pairs: Collection[str] = ()) -> tuple[int, int] | None:
+    """The best (start, end) of a span of `kind` in `text`, or None. `question` maps the question's
+    folded words to their weights (IDF), `pairs` holds its adjacent word pairs ("bi_thu")."""
+    cands = [c for c in candidates(kind, text) if _new_share(text[c.start:c.end], question) > 0.5]
     if not cands:
         return None
-    shared = [m.start() for m in _WORD.finditer(text) if fold(m.group(0)) in question_terms]
+    runs = _shared_runs(text, question, pairs)
+    if kind == "person":
+        runs = [r for r in runs if not _modified_office(text, r[0], question)]
+    top = max((w for _, _, w in runs), default=1.0) or 1.0
 
-    def cost(c: Candidate) -> tuple[float, int]:
-        near = min((min(abs(c.start - p), abs(p - c.end)) for p in shared), default=0) / 40.0
-        return near - (1.0 if c.cue else 0.0), c.start
+    def score(c: Candidate) -> tuple[float, int]:
+        near = 0.0
+        for a, b, w in runs:  # the strongest shared phrase nearby, nearer counts more
+            after = a >= c.end
+            gap = text[c.end:a] if after else text[b:c.start] if c.start >= b else ""
+            near = max(near, w / top / (1.0 + len(_WORD.findall(gap)) / NEAR_WORDS) / _breaks(kind, gap, after))
+        return near + (CUE_BONUS if c.cue else 0.0), -c.start
 
-    best = min(cands, key=cost)
+    best = max(cands, key=score)
     return best.start, best.end
+
+
+def _breaks(kind: str, gap: str, after: bool) -> float:
+    """How much punctuation between a span and a phrase weakens their tie: a ";" or ":" ends a listed
+    item; and a person's title follows the name after a comma ("A, Bí thư Tỉnh ủy") but stands right
+    before it ("Bí thư Tỉnh ủy A"), so a title before a name across a comma describes someone else."""
+    return (2.0 if _CLAUSE_BREAK.search(gap) else 1.0) * (2.0 if kind == "person" and not after and "," in gap else 1.0)
+
+
+def _modified_office(text: str, start: int, question: Mapping[str, float]) -> bool:
+    """Whether the word right before `start` makes an office another one ("Phó" before "Bí thư")
+    and the question does not say it."""
+    before = _WORD.findall(text[max(0, start - 12):start])
+    return bool(before) and text[:start].endswith(before[-1] + " ") \
+        and fold(before[-1]) in _OFFICE_MODIFIERS and fold(before[-1]) not in question
+
+
+def _shared_runs(text: str, question: Mapping[str, float], pairs: Collection[str]) -> list[tuple[int, int, float]]:
+    """The sentence's runs of words that stand together in the question too, as (start, end, weight):
+    a run weighs the sum of its words' weights times its length, so "Bí thư Tỉnh ủy" as a phrase
+    outweighs its words scattered around another name."""
+    runs: list[list] = []
+    prev = None
+    for m in _WORD.finditer(text):
+        w = fold(m.group(0))
+        if w not in question:
+            prev = None
+            continue
+        if prev is not None and f"{prev}_{w}" in pairs and text[runs[-1][1]:m.start()].isspace():
+            runs[-1][1] = m.end()
+            runs[-1][2].append(question[w])
+        else:
+            runs.append([m.start(), m.end(), [question[w]]])
+        prev = w
+    return [(a, b, sum(ws) * len(ws)) for a, b, ws in runs]
 
 
 _CUE_WORDS = frozenset(fold(w) for w in "ngày tháng năm vào thứ số lúc".split())
 
 
-def _new_share(span: str, question_terms: set[str]) -> float:
+def _new_share(span: str, question_terms: Mapping[str, float]) -> float:
     """Share of the span's words (other than cue words such as "ngày", "năm") the question does not have."""
     words = [fold(w) for w in _WORD.findall(span)]
     words = [w for w in words if w not in _CUE_WORDS] or words
