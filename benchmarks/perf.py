@@ -204,7 +204,7 @@ def query_rows(settings: Settings, embedder, questions: list[str]) -> dict[str, 
 
 def fresh_query_rows(index_dir: Path, queries: int) -> dict[str, tuple[float, float]]:
     """`query_rows` in a new process, as a server would answer: the builder's memory and its effect on
-    the page cache (at 1M chunks the build peaks near 20 GB) stay out of the query times."""
+    the page cache (at 1M chunks the build peaked near 20 GB before 0.5.0) stay out of the query times."""
     out = subprocess.run([sys.executable, __file__, "--queries", str(queries), "--_query-index", str(index_dir)],
                          cwd=ROOT, capture_output=True, text=True)
     if out.returncode != 0:

@@ -37,6 +37,9 @@ class Settings:
     commit_every: int = 500
     # Dense index: exact below this many chunks, IVF-Flat from there on (measured: qa/vectors.py)
     ivf_threshold: int = 50_000
+    # Lexical index build: pending postings (exact field) held in memory before they are written to disk
+    # as a sorted run; the commit merges the runs into the index files (benchmarks/build_memory.py)
+    lexical_spill: int = 4_000_000
     # Retrieval
     top_k: int = 5
     candidates: int = 50
@@ -149,7 +152,7 @@ _OCR_LANGUAGES = re.compile(r"[a-z][a-z_]*(?:\+[a-z][a-z_]*)*")
 _RANGES: dict[str, tuple[float, float | None]] = {
     "threads": (1, 1024), "gpu_batch_size": (1, 65_536), "batch_size": (1, 65_536), "embed_group": (1, 1_000_000),
     "chunk_size": (50, 100_000), "chunk_overlap": (0, 100_000), "commit_every": (1, None),
-    "ivf_threshold": (1, None), "top_k": (1, 50), "candidates": (1, 100_000),
+    "ivf_threshold": (1, None), "lexical_spill": (1, None), "top_k": (1, 50), "candidates": (1, 100_000),
     "weight_lexical": (0, 1000), "weight_folded": (0, 1000), "weight_dense": (0, 1000),
     "weight_dense_unseen": (0, 1000), "rrf_k": (0, 1_000_000), "min_confidence": (-1, 1),
     "weight_dense_english": (0, 1000), "rerank_candidates": (1, 10_000), "max_file_mb": (0.001, 1024),

@@ -10,10 +10,13 @@ bm25s on real text): idf = ln(1 + (N − df + 0.5) / (df + 0.5)), tf / (tf + k1�
 
 from __future__ import annotations
 
+import bisect
 import copy
 import dataclasses
 import json
 import math
+import shutil
+import tempfile
 from array import array
 from collections import Counter
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import Settings
 from .text import fold
 
 FIELDS = ("exact", "folded")
@@ -28,6 +32,9 @@ FORMAT = "postings/1"
 K1, B = 1.2, 0.75
 LONG_POSTINGS = 8192  # a term in more documents is looked up per candidate when its bound allows (`top`)
 CANDIDATES = 128  # documents (at least 2n) scored exactly to set the floor θ in `top`
+SPILL_POSTINGS = Settings.lexical_spill  # exact-field postings per run (about 20k chunks)
+SAMPLE = 1 << 15  # every SAMPLE-th sorted term of a run bounds a block of the vocabulary merge
+BLOCK = 1 << 22  # postings per block of the final merge
 
 
 def _best(scores: np.ndarray, n: int) -> np.ndarray:
@@ -404,18 +411,39 @@ class LexicalIndex:
 
 
 class LexicalUpdate:
-    """Additions and removals waiting for the next commit. Terms become ids as documents arrive, so a
-    long ingest holds about 12 bytes per distinct term per chunk rather than the strings."""
+    """Additions and removals waiting for the next commit, in bounded memory.
 
-    def __init__(self, base: LexicalIndex):
+    Documents arrive in a run: a dict of the run's own terms (not the whole vocabulary) and flat
+    arrays of (run term id, tf). When a run holds `spill` postings of the exact field it is written to
+    `spill_dir` as sorted runs: its terms sorted by UTF-8 bytes, each with the posting ordinal of its
+    first appearance, and its postings. `save` then merges the runs and the base into the saved
+    format in three passes, each over bounded blocks: (1) the vocabularies, merged by term bytes (the
+    sorted term table, written as it goes; a new term's id is its rank by first appearance, after the
+    base's ids, as an in-memory build numbers them), (2) each run's postings, renumbered and sorted
+    by term id, (3) the postings of blocks of term ids from the base and every run, written in order.
+    Memory: one run, plus about 40 bytes per distinct term (offsets, ids, first appearances). `apply` is the
+    in-memory merge; both give byte-identical files."""
+
+    def __init__(self, base: LexicalIndex, spill: int = SPILL_POSTINGS, spill_dir: Path | None = None):
         self.base = base
-        # term → id in id order (its keys become the new term table); built from the term list rather than
-        # copied from the base's cached dict, so a writer holds one dict of the vocabulary, not two
-        self._ids = {f: {t: i for i, t in enumerate(base._fields[f].terms)} for f in FIELDS}
-        self._docs: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {f: [] for f in FIELDS}
-        self._lengths: list[int] = []
-        self._positions: list[int] = []
+        self.spill = max(1, int(spill))
+        self.spill_dir = Path(spill_dir) if spill_dir is not None else None
+        self._own_dir = False  # spill_dir made here (a temporary folder): removed with the runs
+        self._runs: list[dict[str, Path]] = []  # per run, the folder of each field's files
+        self._samples: dict[str, list[bytes]] = {f: [] for f in FIELDS}  # every SAMPLE-th sorted term of each run
+        self._count = {f: 0 for f in FIELDS}  # postings added so far (the next posting's ordinal)
+        self._lengths = array("q")
+        self._positions = array("q")
         self._removed: list[int] = []
+        self._new_run()
+
+    def _new_run(self) -> None:
+        self._ids: dict[str, dict[str, int]] = {f: {} for f in FIELDS}  # the run's term → run id (first-seen order)
+        self._first: dict[str, array] = {f: array("q") for f in FIELDS}  # per run id: ordinal of its first posting
+        self._tids = {f: array("i") for f in FIELDS}
+        self._tfs = {f: array("f") for f in FIELDS}
+        self._sizes = {f: array("q") for f in FIELDS}  # postings of each of the run's documents
+        self._doc0 = len(self._positions)  # the number among the added of the run's first document
 
     def add(self, tokens: list[str], position: int) -> None:
         exact = Counter(t for t in tokens if t)
@@ -423,29 +451,364 @@ class LexicalUpdate:
         for term, n in zip(fold("\0".join(exact)).split("\0"), exact.values()):  # one fold call per document
             folded[term] += n
         for field, counts in (("exact", exact), ("folded", folded)):
-            ids = self._ids[field]
-            row = [ids.setdefault(term, len(ids)) for term in counts]  # a new term gets the next id
-            self._docs[field].append((np.array(row, np.int32), np.fromiter(counts.values(), np.float32, len(counts))))
+            ids, at, seen = self._ids[field], self._count[field], len(self._ids[field])
+            row = [ids.setdefault(term, len(ids)) for term in counts]  # a new term gets the run's next id
+            if len(ids) > seen:  # the new ones, in id order: the ordinal of their first posting
+                self._first[field].extend([at + k for k, tid in enumerate(row) if tid >= seen])
+            self._tids[field].extend(row)
+            self._tfs[field].extend(counts.values())
+            self._sizes[field].append(len(row))
+            self._count[field] = at + len(row)
         self._lengths.append(exact.total())
         self._positions.append(position)
+        if len(self._tids["exact"]) >= self.spill:
+            self._spill()
 
     def remove(self, positions: list[int]) -> None:
         self._removed += positions
 
+    # -- runs on disk -------------------------------------------------------------------------
+    def _spill(self) -> None:
+        """Write the current run to disk, sorted, and start a new one."""
+        if self.spill_dir is None:
+            self.spill_dir, self._own_dir = Path(tempfile.mkdtemp(prefix="qa-lexical-runs-")), True
+        run = {}
+        for f in FIELDS:
+            folder = self.spill_dir / f"run-{len(self._runs):05d}" / f
+            folder.mkdir(parents=True, exist_ok=True)
+            ids = self._ids[f]
+            terms = sorted(ids)  # code-point order = UTF-8 byte order; no key function: twice as fast
+            order = [ids[t] for t in terms]
+            encoded = [t.encode("utf-8") for t in terms]
+            del terms
+            (folder / "terms.bin").write_bytes(b"".join(encoded))
+            np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64).tofile(folder / "offsets.bin")
+            np.asarray(order, dtype=np.int32).tofile(folder / "lids.bin")  # run id of each sorted term
+            np.frombuffer(self._first[f], dtype=np.int64)[order].tofile(folder / "first.bin")
+            np.frombuffer(self._tids[f], dtype=np.int32).tofile(folder / "tids.bin")
+            np.frombuffer(self._tfs[f], dtype=np.float32).tofile(folder / "tfs.bin")
+            self._rows(f).tofile(folder / "rows.bin")
+            (folder / "count").write_text(str(len(order)))
+            self._samples[f] += encoded[SAMPLE::SAMPLE]
+            run[f] = folder
+        self._runs.append(run)
+        self._new_run()
+
+    def _rows(self, field: str) -> np.ndarray:
+        """The document (its number among the added) of each of the run's postings."""
+        sizes = np.frombuffer(self._sizes[field], dtype=np.int64) if len(self._sizes[field]) else np.zeros(0, np.int64)
+        return np.repeat(np.arange(self._doc0, self._doc0 + len(sizes), dtype=np.int32), sizes)
+
+    def discard(self) -> None:
+        """Delete the runs written so far (the update is not applied)."""
+        if self.spill_dir is not None and self._runs:
+            for run in self._runs:
+                shutil.rmtree(next(iter(run.values())).parent, ignore_errors=True)
+            if self._own_dir:
+                shutil.rmtree(self.spill_dir, ignore_errors=True)
+        self._runs = []
+
+    # -- the merge ----------------------------------------------------------------------------
+    def _masks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """keep (over base rows), fresh (over added documents), added positions, and each added
+        document's new row (-1: added, then removed again before the commit)."""
+        removed = np.asarray(self._removed, dtype=np.int64)
+        added = np.frombuffer(self._positions, dtype=np.int64) if len(self._positions) else np.zeros(0, np.int64)
+        fresh = ~np.isin(added, removed)
+        keep = ~np.isin(self.base.positions, removed)
+        rowmap = np.where(fresh, int(keep.sum()) + np.cumsum(fresh) - 1, -1).astype(np.int32)
+        return keep, fresh, added, rowmap
+
     def apply(self) -> LexicalIndex:
         """The base index with the changes merged in (numpy work over the postings; nothing re-tokenised).
-        It consumes the update: each field's pending documents are released once merged."""
-        removed = np.asarray(self._removed, dtype=np.int64)
-        added = np.asarray(self._positions, dtype=np.int64)
-        fresh = ~np.isin(added, removed)  # added, then removed again before the commit
-        keep = ~np.isin(self.base.positions, removed)
+        It consumes the update. With runs spilled to disk the merge is `save`'s, read back into memory."""
+        if self._runs:
+            folder = Path(tempfile.mkdtemp(prefix="qa-lexical-"))
+            try:
+                self.save(folder)
+                lex = LexicalIndex.load(folder)
+                for p in lex._fields.values():
+                    p._terms = p.terms  # read now: the folder goes
+                    p._folder = None
+                    p._sorted = None
+                return lex
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+        keep, fresh, added, _ = self._masks()
         lengths = [n for n, f in zip(self._lengths, fresh) if f]
         fields = {}
         for f in FIELDS:
-            docs = [d for d, k in zip(self._docs.pop(f), fresh) if k]
-            sizes = np.fromiter((len(d[0]) for d in docs), np.int64, len(docs))
-            new_t = np.concatenate([np.zeros(0, np.int32)] + [d[0] for d in docs])
-            new_tf = np.concatenate([np.zeros(0, np.float32)] + [d[1] for d in docs])
-            del docs
-            fields[f] = self.base._fields[f].merged(list(self._ids.pop(f)), new_t, new_tf, sizes, lengths, keep)
+            base = self.base._fields[f]
+            run_terms = list(self._ids.pop(f))
+            lut = np.empty(len(run_terms), np.int32)
+            new_terms, n_base = [], len(base.indptr) - 1
+            for i, term in enumerate(run_terms):  # a run id is first-seen order: new terms keep that order
+                tid = base.tid(term) if n_base else None
+                if tid is None:
+                    tid = n_base + len(new_terms)
+                    new_terms.append(term)
+                lut[i] = tid
+            tids = np.frombuffer(self._tids.pop(f), dtype=np.int32)
+            rows = self._rows(f)
+            alive = fresh[rows] if len(rows) else np.zeros(0, bool)
+            new_t = lut[tids][alive]
+            new_tf = np.frombuffer(self._tfs.pop(f), dtype=np.float32)[alive]
+            sizes = np.bincount(rows[alive], minlength=len(fresh))[fresh] if len(fresh) else np.zeros(0, np.int64)
+            terms = (base.terms + new_terms) if n_base else new_terms
+            fields[f] = base.merged(terms, new_t, new_tf, sizes, lengths, keep)
         return LexicalIndex(fields, np.concatenate([self.base.positions[keep], added[fresh]]))
+
+    def save(self, folder: Path) -> int:
+        """Write the base index with the changes merged in to `folder` (the files `LexicalIndex.save`
+        writes, byte for byte), streaming the runs; returns the number of documents. It consumes the
+        update and deletes its runs."""
+        if len(self._positions) == 0 and not self._removed and not self._runs:
+            self.base.save(folder)
+            return len(self.base)
+        self._spill()  # the last run too: one path for every size
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            keep, fresh, added, rowmap = self._masks()
+            lengths = np.frombuffer(self._lengths, dtype=np.int64)[fresh] if len(fresh) else np.zeros(0, np.int64)
+            for f in FIELDS:
+                doc_len = np.concatenate([self.base._fields[f].doc_len[keep], lengths.astype(np.float32)])
+                _MergedField(self.base._fields[f], [run[f] for run in self._runs], self._samples[f],
+                             keep, rowmap, doc_len.astype(np.float32)).save(folder / f)
+            doc_count = int(keep.sum() + fresh.sum())
+            np.save(folder / "positions.npy", np.concatenate([self.base.positions[keep], added[fresh]]))
+            (folder / "format.json").write_text(json.dumps({"format": FORMAT, "k1": K1, "b": B, "fields": list(FIELDS)}))
+        finally:
+            self.discard()
+        return doc_count
+
+
+
+
+class _Sorted:
+    """A sorted term table read in order, SAMPLE entries at a time: terms (bytes) with arrays beside them."""
+
+    def __init__(self, count: int, read):
+        self.count, self._read = count, read  # read(lo, hi) -> (terms, arrays) of entries lo:hi
+        self.at, self._lo, self._terms, self._arrays = 0, 0, [], ()  # next entry; the buffer starts at _lo
+
+    def below(self, pivot: bytes | None) -> tuple[list[bytes], list[np.ndarray]]:
+        """The next entries whose term sorts before pivot (all the rest when pivot is None)."""
+        terms, arrays = [], []
+        while self.at < self.count:
+            if self.at - self._lo >= len(self._terms):
+                self._lo = self.at
+                self._terms, self._arrays = self._read(self.at, min(self.count, self.at + SAMPLE))
+            a = self.at - self._lo
+            k = len(self._terms) if pivot is None else bisect.bisect_left(self._terms, pivot, a)
+            terms += self._terms[a:k]
+            arrays.append([x[a:k] for x in self._arrays])
+            self.at = self._lo + k
+            if k < len(self._terms):
+                break
+        return terms, [np.concatenate(x) for x in zip(*arrays)] if arrays else []
+
+
+def _split(blob: bytes, offsets: np.ndarray) -> list[bytes]:
+    base = int(offsets[0])
+    return [blob[a - base:b - base] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+
+
+def _run_table(folder: Path) -> _Sorted:
+    def read(lo: int, hi: int) -> tuple[list[bytes], tuple[np.ndarray, ...]]:
+        offsets = np.fromfile(folder / "offsets.bin", np.int64, hi - lo + 1, offset=8 * lo)
+        with open(folder / "terms.bin", "rb") as fh:
+            fh.seek(int(offsets[0]))
+            blob = fh.read(int(offsets[-1] - offsets[0]))
+        return _split(blob, offsets), (np.fromfile(folder / "lids.bin", np.int32, hi - lo, offset=4 * lo),
+                                       np.fromfile(folder / "first.bin", np.int64, hi - lo, offset=8 * lo))
+
+    return _Sorted(int((folder / "count").read_text()), read)
+
+
+def _base_table(postings: Postings) -> tuple[_Sorted, list[bytes]]:
+    """The base field's terms in byte order with their ids, and samples of them."""
+    if postings._sorted is not None:
+        blob, offsets, ids = postings._sorted
+        offsets = np.frombuffer(offsets, dtype=np.int64)
+    else:
+        terms = postings.terms
+        order = sorted(range(len(terms)), key=terms.__getitem__)
+        encoded = [terms[i].encode("utf-8") for i in order]
+        blob, ids = b"".join(encoded), np.asarray(order, dtype=np.int64)
+        offsets = np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64)
+    count = len(ids)
+    table = _Sorted(count, lambda lo, hi: (_split(blob[offsets[lo]:offsets[hi]], offsets[lo:hi + 1]),
+                                           (np.asarray(ids[lo:hi], dtype=np.int64),)))
+    samples = [bytes(blob[offsets[i]:offsets[i + 1]]) for i in range(SAMPLE, count, SAMPLE)]
+    return table, samples
+
+
+def _npy_header(fh, dtype, length: int) -> None:
+    """The header np.save writes for a 1-d array of this dtype and length."""
+    np.lib.format.write_array_header_1_0(fh, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                                              "fortran_order": False, "shape": (length,)})
+
+
+class _MergedField:
+    """One field of `LexicalUpdate.save`: the base's postings and the spilled runs, merged to disk."""
+
+    def __init__(self, base: Postings, runs: list[Path], samples: list[bytes], keep: np.ndarray,
+                 rowmap: np.ndarray, doc_len: np.ndarray):
+        self.base, self.runs, self.samples, self.keep, self.rowmap = base, runs, samples, keep, rowmap
+        self.doc_len = doc_len
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        n_base = len(self.base.indptr) - 1
+        lut, offsets, id_of_sid, new_sids = self._vocabulary(folder, n_base)
+        n_terms = len(id_of_sid)
+        np.save(folder / "sorted_offsets.npy", offsets)
+        np.save(folder / "sorted_ids.npy", id_of_sid)
+        self._terms_txt(folder, n_base, offsets, new_sids)
+        del offsets, new_sids
+        counts = self._renumber(lut, id_of_sid, n_terms)
+        del lut, id_of_sid
+        old_count = np.zeros(n_terms, np.int64)
+        base_rows = None
+        if n_base:
+            base_count = np.diff(self.base.indptr)
+            if not self.keep.all():
+                alive = self.keep[self.base.rows]
+                base_count = np.bincount(np.repeat(np.arange(n_base, dtype=np.int32), base_count)[alive],
+                                         minlength=n_base)
+                base_rows = (np.cumsum(self.keep, dtype=np.int64) - 1).astype(np.int32)
+            old_count[:n_base] = base_count
+        indptr = np.zeros(n_terms + 1, np.int64)
+        np.cumsum(old_count + counts, out=indptr[1:])
+        np.save(folder / "indptr.npy", indptr)
+        self._postings(folder, indptr, base_rows)
+        np.save(folder / "doc_len.npy", self.doc_len)
+
+    # pass 1
+    def _vocabulary(self, folder: Path, n_base: int):
+        """Merge the base's and the runs' sorted terms: writes sorted.bin; returns each run's run id →
+        sorted index, the sorted offsets, each sorted term's id, and the new terms' sorted indices in
+        id order."""
+        base, samples = _base_table(self.base) if n_base else (None, [])
+        tables = [_run_table(r) for r in self.runs]
+        lut = [np.full(t.count, -1, np.int32) for t in tables]
+        pivots = sorted(set(self.samples) | set(samples)) + [None]
+        offsets, sids_base, ids_base, sids_new, firsts = [np.zeros(1, np.int64)], [], [], [], []
+        total, end = 0, 0
+        with open(folder / "sorted.bin", "wb") as out:
+            for pivot in pivots:
+                parts = [t.below(pivot) for t in tables]
+                b_terms, b_arrays = base.below(pivot) if base else ([], [])
+                uniq = sorted(set(b_terms).union(*(p[0] for p in parts)))
+                if not uniq:
+                    continue
+                where = {t: i for i, t in enumerate(uniq)}
+                first = np.full(len(uniq), np.iinfo(np.int64).max, np.int64)
+                for (terms, arrays), table_lut in zip(parts, lut):
+                    if not terms:
+                        continue
+                    lids, fst = arrays
+                    s = np.fromiter((where[t] for t in terms), np.int64, len(terms))
+                    table_lut[lids] = total + s
+                    np.minimum.at(first, s, fst)
+                is_base = np.zeros(len(uniq), bool)
+                if b_terms:
+                    s = np.fromiter((where[t] for t in b_terms), np.int64, len(b_terms))
+                    is_base[s] = True
+                    sids_base.append(total + s)
+                    ids_base.append(b_arrays[0])
+                new = np.flatnonzero(~is_base)
+                sids_new.append(total + new)
+                firsts.append(first[new])
+                out.write(b"".join(uniq))
+                lens = np.fromiter(map(len, uniq), np.int64, len(uniq))
+                offsets.append(end + np.cumsum(lens))
+                end += int(lens.sum())
+                total += len(uniq)
+        offsets = np.concatenate(offsets)
+        id_of_sid = np.empty(total, np.int64)
+        if sids_base:
+            id_of_sid[np.concatenate(sids_base)] = np.concatenate(ids_base)
+        sids_new = np.concatenate(sids_new) if sids_new else np.zeros(0, np.int64)
+        firsts = np.concatenate(firsts) if firsts else np.zeros(0, np.int64)
+        new_sids = sids_new[np.argsort(firsts, kind="stable")]  # first-seen order: the ids an in-memory build gives
+        id_of_sid[new_sids] = n_base + np.arange(len(new_sids), dtype=np.int64)
+        return lut, offsets, id_of_sid, new_sids
+
+    def _terms_txt(self, folder: Path, n_base: int, offsets: np.ndarray, new_sids: np.ndarray) -> None:
+        with open(folder / "terms.txt", "wb") as out:
+            if n_base:
+                if self.base._terms is None:
+                    with open(self.base._folder / "terms.txt", "rb") as src:
+                        shutil.copyfileobj(src, out)
+                else:
+                    out.write("\n".join(self.base._terms).encode("utf-8"))
+            if not len(new_sids):
+                return
+            if n_base:
+                out.write(b"\n")
+            with open(folder / "sorted.bin", "rb") as fh:
+                blob = fh.read() if offsets[-1] else b""
+            # not mapped, read: the file is this writer's own; its size is that of the sorted table
+            for lo in range(0, len(new_sids), 1 << 16):
+                s = new_sids[lo:lo + (1 << 16)]
+                a, b = offsets[s].tolist(), offsets[s + 1].tolist()
+                out.write((b"\n" if lo else b"") + b"\n".join([blob[i:j] for i, j in zip(a, b)]))
+            del blob
+
+    # pass 2
+    def _renumber(self, lut: list[np.ndarray], id_of_sid: np.ndarray, n_terms: int) -> np.ndarray:
+        """Each run's postings with final term ids and rows, sorted by term id (stable: rows ascending
+        within a term), written beside the run; returns the new postings per term."""
+        counts = np.zeros(n_terms, np.int64)
+        for run, run_lut in zip(self.runs, lut):
+            g = id_of_sid[run_lut][np.fromfile(run / "tids.bin", np.int32)].astype(np.int32)
+            rows = self.rowmap[np.fromfile(run / "rows.bin", np.int32)]
+            tfs = np.fromfile(run / "tfs.bin", np.float32)
+            alive = rows >= 0
+            g, rows, tfs = g[alive], rows[alive], tfs[alive]
+            order = np.argsort(g, kind="stable")
+            g[order].tofile(run / "g.bin")
+            rows[order].tofile(run / "r.bin")
+            tfs[order].tofile(run / "f.bin")
+            counts += np.bincount(g, minlength=n_terms)
+            for name in ("tids", "rows", "tfs"):
+                (run / f"{name}.bin").unlink()
+        return counts
+
+    # pass 3
+    def _postings(self, folder: Path, indptr: np.ndarray, base_rows: np.ndarray | None) -> None:
+        n_terms, total = len(indptr) - 1, int(indptr[-1])
+        n_base = len(self.base.indptr) - 1
+        cuts = np.unique(np.concatenate([[0], np.searchsorted(indptr, np.arange(BLOCK, total, BLOCK)), [n_terms]]))
+        # mapped only for the binary searches of the block ends (a few pages); slices are read
+        gs = [np.memmap(r / "g.bin", np.int32, "r") if (r / "g.bin").stat().st_size else np.zeros(0, np.int32)
+              for r in self.runs]
+        at = [0] * len(self.runs)
+        with open(folder / "rows.npy", "wb") as out_r, open(folder / "tfs.npy", "wb") as out_f:
+            _npy_header(out_r, np.int32, total)
+            _npy_header(out_f, np.float32, total)
+            for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+                parts_t, parts_r, parts_f = [], [], []
+                if a < n_base:
+                    lo, hi = int(self.base.indptr[a]), int(self.base.indptr[min(b, n_base)])
+                    rows, tfs = np.asarray(self.base.rows[lo:hi]), np.asarray(self.base.tfs[lo:hi])
+                    t = np.repeat(np.arange(a, min(b, n_base), dtype=np.int32),
+                                  np.diff(self.base.indptr[a:min(b, n_base) + 1]))
+                    if base_rows is not None:
+                        alive = self.keep[rows]
+                        t, rows, tfs = t[alive], base_rows[rows[alive]], tfs[alive]
+                    parts_t.append(t), parts_r.append(rows), parts_f.append(tfs)
+                for k, (run, g) in enumerate(zip(self.runs, gs)):
+                    lo, hi = at[k], int(np.searchsorted(g, b)) if len(g) else 0
+                    at[k] = hi
+                    if hi > lo:
+                        parts_t.append(np.fromfile(run / "g.bin", np.int32, hi - lo, offset=4 * lo))
+                        parts_r.append(np.fromfile(run / "r.bin", np.int32, hi - lo, offset=4 * lo))
+                        parts_f.append(np.fromfile(run / "f.bin", np.float32, hi - lo, offset=4 * lo))
+                if not parts_t:
+                    continue
+                order = np.argsort(np.concatenate(parts_t), kind="stable")
+                out_r.write(np.concatenate(parts_r)[order].astype(np.int32).tobytes())
+                out_f.write(np.concatenate(parts_f)[order].astype(np.float32).tobytes())
+        del gs

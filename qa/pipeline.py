@@ -155,7 +155,8 @@ def _prefetch(fn: Callable, items: list, ahead: int) -> Iterator:
 def open_writer(settings: Settings, embedder: Embedder, rebuild: bool = False) -> IndexWriter:
     """A writer for the configured index folder with this embedder and chunking."""
     return IndexWriter(settings.index_path, model_id=embedder.model_id, backend=embedder.backend, dim=embedder.dim,
-                       chunking=_chunking(settings), rebuild=rebuild, ivf_threshold=settings.ivf_threshold)
+                       chunking=_chunking(settings), rebuild=rebuild, ivf_threshold=settings.ivf_threshold,
+                       lexical_spill=settings.lexical_spill)
 
 
 def _expand(urls: list[str], sources: web.Sources, report: IngestReport, watch: Stopwatch) -> list[web.Entry]:
@@ -253,7 +254,8 @@ def remove(article_ids: list[str], settings: Settings) -> list[str]:
     manifest = IndexReader(settings.index_path).manifest
     missing = []
     with IndexWriter(settings.index_path, model_id=manifest["model"], backend=manifest["backend"],
-                     dim=manifest["dim"], chunking=manifest["chunking"], ivf_threshold=settings.ivf_threshold) as writer:
+                     dim=manifest["dim"], chunking=manifest["chunking"], ivf_threshold=settings.ivf_threshold,
+                     lexical_spill=settings.lexical_spill) as writer:
         for aid in article_ids:
             if not writer.remove(aid):
                 missing.append(aid)

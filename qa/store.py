@@ -24,7 +24,7 @@ import numpy as np
 
 from . import register, vectors
 from .errors import IndexBusy, IndexMismatch, IndexMissing
-from .lexical import LexicalIndex, LexicalUpdate
+from .lexical import SPILL_POSTINGS, LexicalIndex, LexicalUpdate
 from .records import Article, Chunk, Metadata
 from .timing import Stopwatch
 
@@ -250,11 +250,12 @@ class IndexWriter:
     """Adds and removes articles, then commits a new generation atomically. Holds the folder's lock."""
 
     def __init__(self, folder: Path, *, model_id: str, backend: str, dim: int, chunking: dict, rebuild: bool = False,
-                 lock_timeout: float = 600.0, ivf_threshold: int = 50_000):
+                 lock_timeout: float = 600.0, ivf_threshold: int = 50_000, lexical_spill: int = SPILL_POSTINGS):
         from filelock import FileLock, Timeout
 
         self.folder = folder
         self.ivf_threshold = ivf_threshold
+        self.lexical_spill = lexical_spill  # postings per sorted run of the lexical update on disk
         folder.mkdir(parents=True, exist_ok=True)
         self._lock = FileLock(str(folder / ".lock"))
         try:
@@ -272,7 +273,7 @@ class IndexWriter:
             self._open(model_id, backend, dim, chunking, rebuild)
         except BaseException:
             for p in getattr(self, "_tmp_files", []):  # a half-copied store would only take space
-                p.unlink(missing_ok=True)
+                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
             self._lock.release()
             raise
 
@@ -311,7 +312,10 @@ class IndexWriter:
                 self._lex_from_store = True
         else:
             self.dense = vectors.new_index(dim)
-        self._lex = LexicalUpdate(self.lexical)  # changes since the last commit
+        self._runs = self.folder / f".lexical-{self.generation}.runs"  # the update's sorted runs (bounded memory)
+        shutil.rmtree(self._runs, ignore_errors=True)  # a killed writer's
+        self._tmp_files.append(self._runs)
+        self._lex = LexicalUpdate(self.lexical, spill=self.lexical_spill, spill_dir=self._runs)  # changes since the last commit
         self.db = sqlite3.connect(self._sqlite)
         self.db.executescript(_SCHEMA)
         # an older index (lexical format, document register) is upgraded by any ingest
@@ -410,23 +414,40 @@ class IndexWriter:
 
     # -- commit -------------------------------------------------------------------------------
     def commit(self) -> dict:
-        """Write the lexical index and vectors, then switch the manifest to the new generation."""
+        """Write the vectors and the lexical index, then switch the manifest to the new generation.
+
+        The vectors are written and released first, so the lexical merge (streamed from its sorted
+        runs to the files) does not add to their peak. After a commit the writer holds neither: a
+        checkpoint re-opens them from the files just written."""
         with self.watch.lap("store"):
             self.db.commit()
         lex_dir = self.folder / f"lexical-{self.generation}"
         faiss_file = self.folder / f"dense-{self.generation}.faiss"
         self._tmp_files += [lex_dir, faiss_file]
-        with self.watch.lap("lexical"):
-            self.lexical = self._updated_lexical()
-            shutil.rmtree(lex_dir, ignore_errors=True)
-            self.lexical.save(lex_dir)
         with self.watch.lap("faiss"):
-            self.dense = vectors.grow(self.dense, self.ivf_threshold)
-            vectors.write(self.dense, faiss_file)
+            dense = vectors.grow(self.dense, self.ivf_threshold)
+            self.dense = None
+            vectors.write(dense, faiss_file)
+            dense_kind, dense_count = vectors.kind(dense), dense.ntotal
+            del dense
+        with self.watch.lap("lexical"):
+            shutil.rmtree(lex_dir, ignore_errors=True)
+            if self._lex_from_store:
+                lexical = self._updated_lexical()
+                lexical.save(lex_dir)
+                n_chunks = len(lexical)
+                del lexical
+            else:
+                n_chunks = self._lex.save(lex_dir)
+            self.lexical = self._lex = None
+            shutil.rmtree(self._runs, ignore_errors=True)
+        if n_chunks != dense_count:
+            raise IndexMismatch(f"The index build of {self.folder}/ went wrong ({dense_count} vectors, {n_chunks} "
+                                "lexical documents); nothing was changed.")
         n_articles = self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         self.db.close()
         self.manifest.update(
-            counts={"articles": n_articles, "chunks": len(self.lexical)}, dense_index=vectors.kind(self.dense),
+            counts={"articles": n_articles, "chunks": n_chunks}, dense_index=dense_kind,
             files={"sqlite": self._sqlite.name, "faiss": faiss_file.name, "lexical": lex_dir.name},
             sizes={"faiss": faiss_file.stat().st_size},
             updated=time.time(),

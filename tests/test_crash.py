@@ -170,3 +170,43 @@ def test_killed_long_ingest_resumes_without_redoing_committed_articles(tmp_path)
     assert rerun.returncode == 0, rerun.stderr
     assert f"{12 - done} added" in rerun.stderr and f"{done} unchanged" in rerun.stderr
     assert _state(index)[0] == 12
+
+
+def test_sigkill_during_the_merge_of_spilled_runs_leaves_the_old_index(tmp_path):
+    """QA_LEXICAL_SPILL tiny, so the commit merges hundreds of sorted runs from disk: a SIGKILL while the
+    merge writes the new lexical folder leaves the old index whole; the next ingest clears the runs
+    and the half-written generation and gives the new index."""
+    import json
+    import shutil
+
+    base = _articles(tmp_path / "base", 3, first=100)
+    more = _articles(tmp_path / "more", 12)
+    built = tmp_path / "built"
+    env = {**os.environ, "QA_LEXICAL_SPILL": "100"}
+    assert _ingest([base], built, env={**env, "QA_INDEX_DIR": str(built)}).wait(timeout=300) == 0
+    generation = json.loads((built / "manifest.json").read_text())["generation"]
+    old_state = _state(built)
+    landed = 0
+    for attempt, after in enumerate((0.0, 0.01, 0.05, 0.2)):
+        index = tmp_path / f"index-{attempt}"
+        shutil.copytree(built, index)
+        marker = index / f"lexical-{generation + 1}"  # made by the merge, before the manifest switch
+        runs = index / f".lexical-{generation + 1}.runs"  # the sorted runs, deleted once merged
+        proc = _ingest([base, more], index, env={**env, "QA_INDEX_DIR": str(index)}, start_new_session=True)
+        while proc.poll() is None and not marker.exists():
+            time.sleep(0.001)
+        time.sleep(after)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        if json.loads((index / "manifest.json").read_text())["generation"] != generation:
+            assert _state(index)[0] == 15  # the commit had finished: the new index, whole
+            continue
+        assert _state(index) == old_state  # killed inside the commit: the old index
+        landed += runs.exists()  # in the merge itself: its runs were still on disk
+        again = _ingest([base, more], index, env={**env, "QA_INDEX_DIR": str(index)})
+        assert again.wait(timeout=300) == 0, again.stderr.read()
+        assert _state(index)[0] == 15 and not list(index.glob(".lexical-*"))
+        if landed:
+            break
+    assert landed, "no SIGKILL landed during the merge"

@@ -122,3 +122,47 @@ def test_pruned_top_equals_scoring_every_document(docs, queries, monkeypatch, lo
             assert np.allclose([s for _, s in got], [s for s, _ in want], rtol=1e-5)
             tied = {round(s, 4) for s, _ in want if sum(abs(s - t) < 1e-4 for t, _ in want) > 1} | {round(want[-1][0], 4)}
             assert [p for p, s in got if round(s, 4) not in tied] == [p for s, p in want if round(s, 4) not in tied]
+
+
+def _files(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("base_docs", [0, 40])
+def test_runs_spilled_to_disk_merge_to_the_files_of_an_in_memory_merge(docs, queries, tmp_path, monkeypatch,
+                                                                        base_docs):
+    """A tiny spill threshold (dozens of sorted runs on disk) and small merge blocks (many blocks of the
+    vocabulary and of the postings): `save` writes the bytes the in-memory merge writes, onto an empty
+    base and onto one read from disk, with removals; `apply` after spilling gives the same index."""
+    from qa import lexical
+
+    monkeypatch.setattr(lexical, "SAMPLE", 64)
+    monkeypatch.setattr(lexical, "BLOCK", 500)
+    positions = np.arange(len(docs)) * 3 + 7
+    LexicalIndex.build(docs[:base_docs], positions[:base_docs]).save(tmp_path / "base")
+    removed = positions[[3, 60, 100]].tolist()  # 60, 100 (and 3 without a base): added, then removed
+
+    def update(spill, runs):
+        u = LexicalUpdate(LexicalIndex.load(tmp_path / "base"), spill=spill, spill_dir=runs)
+        for doc, pos in zip(docs[base_docs:], positions[base_docs:]):
+            u.add(doc, int(pos))
+        u.remove(removed)
+        return u
+
+    update(10**9, tmp_path / "unused").apply().save(tmp_path / "memory")
+    assert not (tmp_path / "unused").exists()
+    spilled = update(300, tmp_path / "runs")
+    assert len(list((tmp_path / "runs").iterdir())) >= 20
+    assert spilled.save(tmp_path / "streamed") == len(docs) - 3
+    assert not list((tmp_path / "runs").iterdir())  # the runs are deleted once merged
+    assert _files(tmp_path / "streamed") == _files(tmp_path / "memory")
+
+    keep = ~np.isin(positions, removed)
+    full = LexicalIndex.build([d for d, k in zip(docs, keep) if k], positions[keep])
+    for lex in (LexicalIndex.load(tmp_path / "streamed"), update(300, tmp_path / "runs-2").apply()):
+        assert np.array_equal(lex.positions, full.positions)
+        for q in queries:
+            assert np.allclose(lex.scores("exact", q), full.scores("exact", q), rtol=1e-5, atol=1e-6)
+            fq = [fold(t) for t in q]
+            assert np.allclose(lex.scores("folded", fq), full.scores("folded", fq), rtol=1e-5, atol=1e-6)
+        assert lex.known("exact", docs[50][0]) and not lex.known("exact", "không_có_từ_này")

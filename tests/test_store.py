@@ -127,6 +127,80 @@ def test_remove_article(hash_settings, tmp_path):
     assert victim not in {r[1] for r in _chunk_rows(hash_settings)}
 
 
+def _generation_files(index):
+    manifest = json.loads((index / "manifest.json").read_text())
+    paths = [index / "manifest.json"] + [index / f for f in manifest["files"].values()]
+    return {str(f.relative_to(index)): f.read_bytes() for p in paths for f in ([p] if p.is_file() else sorted(p.rglob("*")))
+            if f.is_file()}
+
+
+def _tree(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_build_spilled_to_many_runs_writes_the_same_index(hash_settings, tmp_path):
+    """QA_LEXICAL_SPILL tiny (the lexical postings go to dozens of sorted runs on disk, then are merged):
+    a first build and an incremental one write the lexical files the in-memory build of the stored
+    terms writes, byte for byte, the FAISS file of a one-run build, and leave no runs behind."""
+    from qa.lexical import LexicalIndex
+
+    folder = _copy_seeds(tmp_path, names={"000_88f03a1fd3c72d70.txt", "001_02cd78e828767b57.txt"})
+    one = replace(hash_settings, index_dir=str(tmp_path / "one"))
+    many = replace(hash_settings, index_dir=str(tmp_path / "many"), lexical_spill=200)
+    for step in range(2):
+        if step:
+            for p in SEEDS.glob("*.txt"):
+                shutil.copy(p, folder / p.name)
+        for s in (one, many):
+            pipeline.ingest([folder], s)
+        reader = IndexReader(many.index_path)
+        rows = reader.db.execute("SELECT pos, tokens FROM chunks ORDER BY pos").fetchall()
+        assert sum(len(r[1].split(" ")) for r in rows) > 20 * 200  # dozens of runs
+        LexicalIndex.build([r[1].split(" ") for r in rows], np.array([r[0] for r in rows])).save(tmp_path / f"mem{step}")
+        assert _tree(tmp_path / f"mem{step}") == _tree(many.index_path / reader.manifest["files"]["lexical"])
+        a, b = (_generation_files(s.index_path) for s in (one, many))
+        assert [v for k, v in a.items() if k.endswith(".faiss")] == [v for k, v in b.items() if k.endswith(".faiss")]
+        assert not list(many.index_path.glob(".lexical-*"))
+    q = "Chỉ số PAR Index của tỉnh xếp thứ bao nhiêu"
+    hits = [[(h.chunk.text, h.score) for h in Assistant(s).search(q)] for s in (one, many)]
+    assert hits[0] and hits[0] == hits[1]
+
+
+def test_a_failed_commit_leaves_the_previous_index(hash_settings, tmp_path):
+    """The merge of the spilled runs fails in the commit (a run's file is lost under the writer): the
+    error reaches the caller, the previous generation is still the index, byte for byte, with the same
+    answers, the failed generation's files and runs are gone, and the next ingest succeeds."""
+    from qa.embed import load_embedder
+    from qa.ingest import load_article
+
+    settings = replace(hash_settings, lexical_spill=200)
+    names = {"000_88f03a1fd3c72d70.txt", "001_02cd78e828767b57.txt"}
+    folder = _copy_seeds(tmp_path, names=names)
+    pipeline.ingest([folder], settings)
+    index = settings.index_path
+    before = _generation_files(index)
+    listing = sorted(p.name for p in index.iterdir())
+    q = "Chỉ số PAR Index của tỉnh xếp thứ bao nhiêu"
+    hits = [(h.chunk.text, h.score) for h in Assistant(settings).search(q)]
+    embedder = load_embedder(settings)
+    new = [load_article(p, 10**7, settings.max_article_chars, settings)
+           for p in sorted(SEEDS.glob("*.txt")) if p.name not in names]
+    with pytest.raises(FileNotFoundError):
+        with pipeline.open_writer(settings, embedder) as writer:
+            pipeline.add_articles(writer, new, embedder, settings)
+            runs = sorted(index.glob(".lexical-*.runs/run-*"))
+            assert len(runs) >= 5
+            (runs[2] / "folded" / "tfs.bin").unlink()
+            writer.commit()
+    assert _generation_files(index) == before
+    assert sorted(p.name for p in index.iterdir()) == listing
+    assert [(h.chunk.text, h.score) for h in Assistant(settings).search(q)] == hits
+    for p in SEEDS.glob("*.txt"):
+        shutil.copy(p, folder / p.name)
+    assert len(pipeline.ingest([folder], settings).added) == 3
+    assert IndexReader(index).manifest["counts"]["articles"] == 5
+
+
 def test_missing_index_is_a_clear_error(hash_settings):
     with pytest.raises(IndexMissing, match="qa ingest"):
         Assistant(hash_settings).ask("Hà Nam xếp thứ mấy?")
