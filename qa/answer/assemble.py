@@ -157,7 +157,7 @@ def _province_span(article: Article, before: int) -> Span | None:
 def short_answer(kind: str, start: int, end: int, article: Article, qt: select.QuestionTerms) -> Span | None:
     """The span of the expected kind inside the chosen sentence `article.text[start:end]` (a place may
     be the article's province). Only the best sentence: when a neighbour is quoted beside it, its
-    names mislead more often than they help (0.4.0, 2026-12-02, XQuAD person questions: EM 47 against
+    names mislead more often than they help (0.5.0, 2026-12-02, XQuAD person questions: EM 47 against
     35 % on the report half)."""
     if kind == "sentence":
         return None
