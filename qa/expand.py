@@ -76,10 +76,9 @@ def translate(question: str) -> tuple[str, list[str]]:
     the English words would only be words no article uses."""
     rest, found = question, []
     for phrase in sorted(GLOSSARY, key=len, reverse=True):
-        pattern = rf"(?<!\w){re.escape(phrase)}(?!\w)"
-        if re.search(pattern, rest, re.I):
+        rest, n = re.subn(rf"(?<!\w){re.escape(phrase)}(?!\w)", " ", rest, flags=re.I)
+        if n:
             found.append(GLOSSARY[phrase])
-            rest = re.sub(pattern, " ", rest, flags=re.I)
     return rest, found
 
 

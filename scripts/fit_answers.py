@@ -194,7 +194,7 @@ def fit_gate(rows, group: str, wrong_cost: float, c: float = 0.1) -> dict:
     answers minus `wrong_cost` × wrong ones."""
     from scipy.optimize import minimize
 
-    xs = [(f, bool(r.answer_hit) and c_.answerable, c_.gold_file is not None) for c_, g, r, f in rows
+    xs = [(f, bool(r.answer_hit) and case.answerable, case.gold_file is not None) for case, g, r, f in rows
           if g == group and f is not None]
     x = np.array([f[:-1] for f, _, _ in xs])
     y = np.array([ok for _, ok, _ in xs], dtype=np.float64)

@@ -83,7 +83,7 @@ def of_question(text: str) -> tuple[Entity, ...]:
             found.append(Entity("document", doc.surface, (fold(doc.surface), f"{doc.number}-", f"{doc.number}/"),
                                 doc.surface))
     for m in _YEAR.finditer(text):  # a year that bounds a period the question names may match that period's bound
-        kind = "period" if _PERIOD.search(text[max(0, m.start() - 7):m.end() + 7]) else "year"
+        kind = "period" if _bounds_period(text, m) else "year"
         if not any(e.keys == (m.group(0),) for e in found):
             found.append(Entity(kind, f"năm {m.group(0)}", (m.group(0),), m.group(0)))
     named = {k for e in found for k in e.keys}
@@ -95,10 +95,15 @@ def of_question(text: str) -> tuple[Entity, ...]:
     return tuple(found)
 
 
+def _bounds_period(text: str, year: re.Match) -> bool:
+    """Whether the year found opens or closes a period ("2016 – 2020")."""
+    return _PERIOD.search(text[max(0, year.start() - 7):year.end() + 7]) is not None
+
+
 def single_years(text: str) -> set[str]:
     """The years `text` names on their own: a year that opens or closes a period ("giai đoạn
     2016 – 2020") is not that year."""
-    return {m.group(0) for m in _YEAR.finditer(text) if not _PERIOD.search(text[max(0, m.start() - 7):m.end() + 7])}
+    return {m.group(0) for m in _YEAR.finditer(text) if not _bounds_period(text, m)}
 
 
 def _contains(haystack: str, key: str, kind: str = "") -> bool:

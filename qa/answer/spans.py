@@ -156,9 +156,8 @@ def _breaks(kind: str, gap: str, after: bool) -> float:
 def _modified_office(text: str, start: int, question: Mapping[str, float]) -> bool:
     """Whether the word right before `start` makes an office another one ("Phó" before "Bí thư")
     and the question does not say it."""
-    before = _WORD.findall(text[max(0, start - 12):start])
-    return bool(before) and text[:start].endswith(before[-1] + " ") \
-        and fold(before[-1]) in _OFFICE_MODIFIERS and fold(before[-1]) not in question
+    m = re.search(r"(\w+) $", text[max(0, start - 12):start])
+    return m is not None and fold(m.group(1)) in _OFFICE_MODIFIERS and fold(m.group(1)) not in question
 
 
 def _shared_runs(text: str, question: Mapping[str, float], pairs: Collection[str]) -> list[tuple[int, int, float]]:
