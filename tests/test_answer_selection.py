@@ -208,9 +208,23 @@ def test_self_contained_question_after_another_is_left_as_it_is():
     assert resolve(question, ["Chỉ số PAPI năm 2021 của Hà Nam đạt bao nhiêu điểm?"]) == question
 
 
+@pytest.mark.parametrize("question, earlier, carried", [
+    ("Kết luận nào được triển khai tại hội nghị?", "Ai chủ trì hội nghị đánh giá Nghị quyết 03-NQ/TU của Sơn La?", True),
+    ("And which conclusion did the conference implement?", "When was Resolution 03-NQ/TU of Son La issued?", True),
+    ("Còn nghị quyết giai đoạn 2016-2020 ban hành ngày nào?", "Nghị quyết 08-NQ/TU của Bắc Kạn ban hành ngày nào?", False),
+])
+def test_a_follow_up_asking_which_document_keeps_the_earlier_one(question, earlier, carried):
+    """ "Kết luận nào…" asks which document it is: the earlier document is still the context. A
+    document spoken of ("nghị quyết giai đoạn 2016-2020") is another one, and the earlier is dropped."""
+    number = [e.surface for e in of_question(earlier) if e.kind == "document"][0]
+    resolved = resolve(question, [earlier])
+    assert (number in resolved) is carried, resolved
+    assert resolved.startswith(question.rstrip("?"))
+
+
 def test_dialogues_resolve_and_answer(assistant):
     """The project's 14 dialogues (42 turns), turn by turn. The target is 5 of 6 dialogues resolved and
-    answered; measured 0.5.0, 2026-12-02: 12 of 14 resolved at every turn, 8 of 14 also answered at
+    answered; measured 0.5.1, 2026-12-02: 13 of 14 resolved at every turn, 9 of 14 also answered at
     every turn (the English turns are mostly refused by the English gate, docs/answers.md). The floors
     are what holds now, so a regression in resolution or answering fails."""
     from qa.text import fold
@@ -232,7 +246,7 @@ def test_dialogues_resolve_and_answer(assistant):
         resolved_all += resolved_ok
         answered_all += resolved_ok and answered_ok
     assert len(dialogues) >= 10
-    assert resolved_all >= 12 and answered_all >= 8, (resolved_all, answered_all)
+    assert resolved_all >= 13 and answered_all >= 9, (resolved_all, answered_all)
 
 
 def test_follow_up_through_the_cli_batch_mode(seed_settings):

@@ -35,6 +35,10 @@ _EN_ANAPHOR = re.compile(r"\b(?:that|this|the same|the said)\s+(province|city|re
                          r"|document|plan|index|year)\b|\b(there)\b", re.I)
 _EN_KINDS = {"province": "province", "city": "province", "there": "province", "index": "index", "year": "year"}
 _CARRIED = ("province", "document", "index", "person", "year")
+# A document kind that is what the question asks for ("kết luận nào", "which conclusion") names no new
+# document: the earlier one is still the context (matched on folded text, around a DOC_KIND match).
+_ASKED_BEFORE = re.compile(r"\b(?:which|what)\s+$")
+_ASKED_AFTER = re.compile(r"\s+(?:so\s+)?(?:nao|gi|may|bao nhieu)\b")
 _QUESTION_SHAPE = frozenset(fold(w) for w in "thì sao thế nào ra sao còn what about how and then".split())
 
 
@@ -49,6 +53,13 @@ def _strip_markers(question: str) -> tuple[str, bool]:
     b = tail.start() if tail else len(question)
     marked = bool(lead and lead.end()) or bool(tail and question[tail.start():].strip(" ?.!"))
     return question[a:max(a, b)], marked
+
+
+def _names_new_document(folded: str) -> bool:
+    """Whether the question speaks of a document other than the one asked for ("Còn nghị quyết giai
+    đoạn 2016-2020…"), not merely asks which document it is ("Kết luận nào…", "which conclusion…")."""
+    return any(not (_ASKED_BEFORE.search(folded[:m.start()]) or _ASKED_AFTER.match(folded[m.end():]))
+               for m in DOC_KIND.finditer(folded))
 
 
 def _content_words(text: str, named: tuple[Entity, ...]) -> list[str]:
@@ -114,7 +125,7 @@ def resolve(question: str, history: list[str] | tuple[str, ...] = ()) -> str:
                 replaced.add(kind)
     if own & {"province", "document"}:  # it names its own place or document: self-contained
         return out
-    new_document = DOC_KIND.search(fold(question)) and "document" not in replaced  # "nghị quyết giai đoạn…"
+    new_document = _names_new_document(fold(question)) and "document" not in replaced  # "nghị quyết giai đoạn…"
     carried = [b for b in before if b.kind in _CARRIED and b.kind not in own | replaced
                and not (b.kind == "document" and new_document)]
     return _add(out, carried)
