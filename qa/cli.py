@@ -183,8 +183,6 @@ def _print_answer(answer) -> None:
 
 def _batch_line(line: str) -> tuple[str, list[str]]:
     """A batch line: a plain question, or {"question": …, "history": [earlier questions, oldest first]}."""
-    from .errors import InputError
-
     if not line.lstrip().startswith("{"):
         return line, []
     try:
@@ -207,9 +205,7 @@ def _batch_line(line: str) -> tuple[str, list[str]]:
 @click.pass_context
 def ask(ctx, question, as_json, k, province, date_from, date_to) -> None:
     """Answer a question; with no QUESTION, read one question per line from stdin."""
-    from .pipeline import assistant as open_assistant
-
-    assistant = open_assistant(_settings(ctx))
+    assistant = _assistant(ctx)
     filters = _filters(province, date_from, date_to)
     if question is not None:
         answer = assistant.ask(_decoded(question), k, filters)
@@ -272,14 +268,19 @@ def show(ctx, article_id: str, as_json: bool) -> None:
     click.echo(printable(art.text, keep="\n\t"))
 
 
-def _article(ctx, article_id: str):
-    from .store import IndexReader
+def _assistant(ctx):
+    """The library's assistant over the configured index (one folder, its shards, or QA_SEARCH's cluster)."""
+    from .pipeline import assistant
 
-    reader = IndexReader(_settings(ctx).index_path)
-    art = reader.article(article_id)
-    if art is None:
-        raise QAError(f"No article with id {printable(article_id)!r} in {reader.folder}/ (see `qa list`).")
-    return art
+    return assistant(_settings(ctx))
+
+
+def _article(ctx, article_id: str):
+    settings = _settings(ctx)
+    try:
+        return _assistant(ctx).article(article_id)
+    except InputError:
+        raise QAError(f"No article with id {printable(article_id)!r} in {settings.index_path}/ (see `qa list`).") from None
 
 
 @main.command(name="list")
@@ -287,9 +288,7 @@ def _article(ctx, article_id: str):
 @click.pass_context
 def list_articles(ctx, as_json: bool) -> None:
     """List the ingested articles."""
-    from .store import IndexReader
-
-    for art in IndexReader(_settings(ctx).index_path).catalogue():
+    for art in _assistant(ctx).catalogue():
         row = {"id": art.id, "file": art.file, "title": art.meta.title, "date": art.meta.date,
                "provinces": list(art.meta.provinces)}
         click.echo(json.dumps(row, ensure_ascii=False) if as_json else
@@ -303,11 +302,10 @@ def list_articles(ctx, as_json: bool) -> None:
 def docs(ctx, number: str | None, as_json: bool) -> None:
     """List the documents the articles cite (nghị quyết, quyết định…), or one NUMBER with every passage citing it."""
     from . import register
-    from .store import IndexReader
 
-    reader = IndexReader(_settings(ctx).index_path)
+    assistant = _assistant(ctx)
     if number is None:
-        found = register.documents(reader.db, reader.folder)
+        found = assistant.documents()
         for d in found:
             if as_json:
                 click.echo(json.dumps(d.to_json(), ensure_ascii=False))
@@ -317,7 +315,7 @@ def docs(ctx, number: str | None, as_json: bool) -> None:
         if not found:
             click.echo("No indexed article cites a numbered document.", err=True)
         return
-    doc, refs = register.document(reader.db, reader.folder, _decoded(number))
+    doc, refs = assistant.document(_decoded(number))
     if as_json:
         click.echo(json.dumps(register.document_json(doc, refs), ensure_ascii=False))
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -33,6 +34,9 @@ class Refusal:
         """The refusal an error gives; its Vietnamese only when it has its own (an error without one
         repeats the English, which the page then translates by its reasons table)."""
         return cls(file, str(exc), exc.vi if exc.vi != str(exc) else "")
+
+
+ARTICLE_ID = re.compile(r"[0-9a-f]{16}")  # what article_id gives
 
 
 def article_id(text: str) -> str:

@@ -20,10 +20,11 @@ from . import register
 from .answer import Decision, compose, resolve
 from .answer.select import WEIGHTS_FILE, QuestionTerms, load_weights, question_terms
 from .chunk import chunk_article, library_versions
+from .cluster.shards import ShardWriters, is_sharded, shard_folders
 from .config import Settings
 from .embed import Embedder, load_embedder
 from .errors import InputError
-from .ingest import Refusal, discover, load_article, path_key
+from .ingest import ARTICLE_ID, Refusal, discover, load_article, path_key
 from .records import Answer, Article, Chunk
 from .retrieve import Filters, Query, Retriever, is_question_word
 from .sources import web
@@ -185,7 +186,12 @@ def ingest(
     progress: Callable | None = None,
 ) -> IngestReport:
     """Add new or changed files and web pages to the index (one atomic generation); refuse bad ones
-    one by one. A `str` that is a URL (http(s)://…) is a web page, an RSS/Atom feed or a sitemap."""
+    one by one. A `str` that is a URL (http(s)://…) is a web page, an RSS/Atom feed or a sitemap.
+    A sharded index folder gets the new articles in their shards (as `qa ingest --shards N` writes them)."""
+    if is_sharded(settings.index_path):
+        from .cluster.ingest import ingest as ingest_shards
+
+        return ingest_shards(paths, settings, rebuild=rebuild, embedder=embedder, progress=progress)
     report = IngestReport()
     urls = [p.strip() for p in paths if web.is_url(p)]
     files, report.refused = discover([Path(p) for p in paths if not web.is_url(p)])
@@ -250,17 +256,15 @@ def _remember(writer: IndexWriter, item: _Prepared) -> None:
 
 
 def remove(article_ids: list[str], settings: Settings) -> list[str]:
-    """Remove articles by id; returns the ids that were not in the index."""
-    manifest = IndexReader(settings.index_path).manifest
-    missing = []
-    with IndexWriter(settings.index_path, model_id=manifest["model"], backend=manifest["backend"],
-                     dim=manifest["dim"], chunking=manifest["chunking"], ivf_threshold=settings.ivf_threshold,
-                     lexical_spill=settings.lexical_spill) as writer:
-        for aid in article_ids:
-            if not writer.remove(aid):
-                missing.append(aid)
-        if writer.changed:
-            writer.commit()
+    """Remove articles by id (from their shards in a sharded folder); returns the ids that were not in the index."""
+    folders = shard_folders(settings.index_path) if is_sharded(settings.index_path) else [settings.index_path]
+    manifest = IndexReader(folders[0]).manifest
+    with ShardWriters(folders, model_id=manifest["model"], backend=manifest["backend"], dim=manifest["dim"],
+                      chunking=manifest["chunking"], ivf_threshold=settings.ivf_threshold,
+                      lexical_spill=settings.lexical_spill) as writers:
+        missing = [aid for aid in article_ids if not writers.remove(aid)]
+        if writers.changed:
+            writers.commit()
     return missing
 
 
@@ -312,13 +316,18 @@ def index_errors(fn: Callable) -> Callable:
     return guarded
 
 
-def assistant(settings: Settings) -> Assistant:
-    """The assistant the settings ask for: over this machine's index, or over the Ray cluster QA_SEARCH names."""
+def assistant(settings: Settings, embedder: Embedder | None = None) -> Assistant:
+    """The assistant the settings ask for: over the Ray cluster QA_SEARCH names, else over this
+    machine's index folder (one index, or its shards searched in this process)."""
     if settings.search:
         from .cluster.client import RemoteAssistant
 
         return RemoteAssistant(settings)
-    return Assistant(settings)
+    if is_sharded(settings.index_path):
+        from .cluster.search import LocalFanout, ShardedAssistant
+
+        return ShardedAssistant(settings, LocalFanout.open(settings.index_path, settings), embedder)
+    return Assistant(settings, embedder)
 
 
 class Assistant:
@@ -416,9 +425,14 @@ class Assistant:
         return register.document(reader.db, reader.folder, number)
 
     @index_errors
+    def catalogue(self) -> list[Article]:
+        """Every article's id, file and metadata, without its text, by file name."""
+        return self.reader().catalogue()
+
+    @index_errors
     def article(self, article_id: str) -> Article:
         """An article by id (InputError if unknown)."""
-        art = self.reader().article(article_id) if re.fullmatch(r"[0-9a-f]{16}", article_id or "") else None
+        art = self.reader().article(article_id) if ARTICLE_ID.fullmatch(article_id or "") else None
         if art is None:
             raise InputError(f"Unknown article id {article_id!r}.", "Không có bài viết này.")
         return art

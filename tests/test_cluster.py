@@ -109,6 +109,7 @@ def test_four_shards_on_ray_serve_answer_as_one_index(cluster, corpus, embedder)
     assert remote.reader().manifest["counts"] == one.reader().manifest["counts"]
     some = hits1[0].chunk.article_id
     assert remote.article(some) == one.article(some)
+    assert remote.catalogue() == one.catalogue()  # `qa list` with QA_SEARCH
 
 
 def test_a_killed_replica_costs_nothing_with_two_and_gives_partial_answers_with_one(cluster, corpus):

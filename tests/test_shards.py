@@ -77,6 +77,7 @@ def test_filters_and_articles_through_the_shards(corpus, embedder):
     question = xquad_questions(1)[0]
     some = one.search(question, 5)[0].chunk.article_id
     assert four.article(some) == one.article(some)
+    assert four.catalogue() == one.catalogue()
     assert four.reader().manifest["counts"] == one.reader().manifest["counts"]
     late = Filters(date_from="2100-01-01")  # no article has such a date: nothing is allowed anywhere
     assert four.search(question, 5, late) == one.search(question, 5, late) == []
@@ -161,3 +162,47 @@ def test_qa_shard_splits_and_merges_from_the_command_line(seed_settings, tmp_pat
     again = subprocess.run(qa + ["shard", str(tmp_path / "two"), "--into", str(tmp_path / "one"), "--shards", "3"],
                            capture_output=True, text=True, env=env, timeout=300)
     assert again.returncode != 0 and "is not empty" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_every_command_reads_and_writes_a_sharded_folder(seed_settings, tmp_path):
+    """Without QA_SEARCH, a sharded index folder is searched, listed, shown, updated and pruned in
+    place: the same output as one index, and a later ingest or removal goes to the articles' shards
+    (no one-index files appear beside them)."""
+    qa = [sys.executable, "-m", "qa.cli"]
+
+    def run(folder: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(qa + list(args), capture_output=True, text=True, timeout=300, input=stdin,
+                              env={**os.environ, "QA_INDEX_DIR": str(folder)})
+
+    one, three = seed_settings.index_path, tmp_path / "three"
+    assert run(one, "shard", str(one), "--into", str(three), "--shards", "3").returncode == 0
+    listed = run(three, "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout == run(one, "list", "--json").stdout and len(listed.stdout.splitlines()) == 5
+    some = json.loads(listed.stdout.splitlines()[0])["id"]
+    for args in (["show", some, "--json"], ["docs", "--json"], ["docs", "57-NQ/TU", "--json"]):
+        done = run(three, *args)
+        assert done.returncode == 0 and done.stdout == run(one, *args).stdout, (args, done.stderr)
+    questions = "Ai là Bí thư Tỉnh ủy Lạng Sơn?\nTỉnh nào tụt 17 bậc chỉ số PAR Index?\n"
+    assert run(three, "ask", "--json", stdin=questions).stdout == run(one, "ask", "--json", stdin=questions).stdout
+    unknown = run(three, "show", "0123456789abcdef")
+    assert unknown.returncode != 0 and "No article" in unknown.stderr and "Traceback" not in unknown.stderr
+
+    new = tmp_path / "moi.txt"
+    new.write_text("Hội nghị tổng kết công tác chuyển đổi số tỉnh Điện Biên năm 2021\n\nNgày 10/12/2021, "
+                   "UBND tỉnh Điện Biên tổ chức hội nghị tổng kết công tác chuyển đổi số. Năm 2021, tỉnh đã "
+                   "đưa 1.250 dịch vụ công trực tuyến mức độ 4 vào sử dụng, tăng 320 dịch vụ so với năm 2020.\n",
+                   encoding="utf-8")
+    added = run(three, "ingest", "-q", str(new))
+    assert added.returncode == 0 and "1 added" in added.stderr, added.stderr
+    assert not (three / "manifest.json").exists() and len(shard_folders(three)) == 3
+    rows = [json.loads(r) for r in run(three, "list", "--json").stdout.splitlines()]
+    fresh = next(r["id"] for r in rows if r["file"] == "moi.txt")
+    assert len(rows) == 6 and (three / f"shard-{shard_of(fresh, 3)}" / "manifest.json").exists()
+    assert fresh in {a.id for a in IndexReader(three / f"shard-{shard_of(fresh, 3)}").catalogue()}
+    answer = json.loads(run(three, "ask", "--json", "Điện Biên đưa bao nhiêu dịch vụ công trực tuyến mức độ 4 vào "
+                                                   "sử dụng năm 2021?").stdout)
+    assert answer["found"] and answer["citations"][0]["article_id"] == fresh
+    removed = run(three, "remove", fresh, "nothere")
+    assert removed.returncode == 1 and "1 removed" in removed.stderr and "not in the index: nothere" in removed.stderr
+    assert run(three, "list", "--json").stdout == run(one, "list", "--json").stdout

@@ -54,6 +54,9 @@ class RemoteAssistant:
     def article(self, article_id: str) -> Article:
         return self._call("article", article_id)
 
+    def catalogue(self) -> list[Article]:
+        return self._call("catalogue")
+
     def documents(self):
         return self._call("documents")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Settings, pin_threads
-from ..embed import load_embedder
+from ..embed import Embedder, load_embedder
 from ..errors import InputError
 from ..ingest import discover
 from ..pipeline import IngestReport, _chunked, _chunking, _prepare, _Prepared
@@ -33,10 +33,10 @@ AHEAD = 2  # calls in flight per worker
 class Worker:
     """Prepares and embeds batches of files: what runs once per node (a Ray actor), or here."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
         pin_threads(settings.threads)
         self.settings = settings
-        self.embedder = load_embedder(settings)
+        self.embedder = embedder or load_embedder(settings)
         self.watch = Stopwatch()
 
     def model(self) -> dict:
@@ -66,10 +66,10 @@ class Worker:
 
 
 class LocalPool:
-    """One Worker in this process."""
+    """One Worker in this process (with the embedder already loaded here, if any)."""
 
-    def __init__(self, settings: Settings):
-        self.worker = Worker(settings)
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.worker = Worker(settings, embedder)
 
     def __len__(self) -> int:
         return 1
@@ -160,20 +160,23 @@ def _folders(index: Path, shards: int) -> list[Path]:
 
 
 def ingest(paths: Sequence[Path | str], settings: Settings, *, address: str = "", shards: int = 0,
-           rebuild: bool = False, progress: Callable | None = None) -> IngestReport:
+           rebuild: bool = False, embedder: Embedder | None = None, progress: Callable | None = None) -> IngestReport:
     """Add new or changed files to the index (or its shards) with the stages run on the cluster at
     address (in this process without one); a report as pipeline.ingest's."""
     if any(web.is_url(p) for p in paths):
-        raise InputError("Web sources are ingested without --cluster or --shards (`qa ingest URL`).")
+        raise InputError("Web sources are ingested into one index, not on a cluster or into shards "
+                         "(`qa ingest URL` into one index, then `qa shard` it).",
+                         "Nguồn web chỉ nạp được vào chỉ mục một khối, không vào chỉ mục phân mảnh.")
     report = IngestReport()
     files, report.refused = discover([Path(p) for p in paths])
     watch = Stopwatch()
     with watch.lap("workers"):
-        pool = RayPool(settings, address) if address else LocalPool(settings)
+        pool = RayPool(settings, address) if address else LocalPool(settings, embedder)
         model = pool.model()
     folders = _folders(settings.index_path, shards)
     with ShardWriters(folders, model_id=model["model_id"], backend=model["backend"], dim=model["dim"],
-                      chunking=_chunking(settings), rebuild=rebuild, ivf_threshold=settings.ivf_threshold) as out:
+                      chunking=_chunking(settings), rebuild=rebuild, ivf_threshold=settings.ivf_threshold,
+                      lexical_spill=settings.lexical_spill) as out:
         batches = [[str(f) for f in files[i:i + BATCH]] for i in range(0, len(files), BATCH)]
         results = (item for batch in pool.map(batches, out.article_ids()) for item in batch)
         for item, vecs in progress(results, len(files)) if progress else results:

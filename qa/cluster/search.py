@@ -89,6 +89,9 @@ class Shard:
     def article(self, article_id: str) -> Article | None:
         return self.reader().article(article_id)
 
+    def catalogue(self) -> list[Article]:
+        return self.reader().catalogue()
+
     def documents(self) -> list[register.Document]:
         reader = self.reader()
         return register.documents(reader.db, reader.folder)
@@ -109,6 +112,15 @@ class Fanout(Protocol):
     def __len__(self) -> int: ...
 
     def call(self, method: str, args: tuple, shards: Sequence[int] | None = None) -> dict[int, object]: ...
+
+
+def from_every_shard(fanout: Fanout, method: str, args: tuple = ()) -> dict[int, object]:
+    """A call every shard must answer (a whole list, the collection's counts): IndexMismatch if one does not."""
+    found = fanout.call(method, args)
+    if len(found) < len(fanout):
+        raise IndexMismatch(f"{len(fanout) - len(found)} of {len(fanout)} shards do not answer.",
+                            "Một phần chỉ mục hiện không truy cập được.")
+    return found
 
 
 class LocalFanout:
@@ -217,6 +229,10 @@ class ShardedAssistant(Assistant):
             raise InputError(f"Unknown article id {article_id!r}.", "Không có bài viết này.")
         return found[0]
 
+    def catalogue(self) -> list[Article]:
+        every = from_every_shard(self.fanout, "catalogue")
+        return sorted((a for arts in every.values() for a in arts), key=lambda a: a.file)
+
     def documents(self) -> list[register.Document]:
         by_number: dict[str, register.Document] = {}
         for docs in self.fanout.call("documents", ()).values():
@@ -246,10 +262,7 @@ class ShardsReader:
 
     @property
     def manifest(self) -> dict:
-        manifests = self.fanout.call("manifest", ())
-        if len(manifests) < len(self.fanout):
-            raise IndexMismatch(f"{len(self.fanout) - len(manifests)} of {len(self.fanout)} shards do not answer.",
-                                "Một phần chỉ mục hiện không truy cập được.")
+        manifests = from_every_shard(self.fanout, "manifest")
         first = manifests[0]
         counts = {k: sum(m["counts"][k] for m in manifests.values()) for k in ("articles", "chunks")}
         return {**first, "counts": counts, "generation": max(m["generation"] for m in manifests.values()),

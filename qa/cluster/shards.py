@@ -12,8 +12,9 @@ import numpy as np
 
 from .. import vectors
 from ..errors import IndexMissing, InputError
+from ..ingest import ARTICLE_ID
 from ..records import Article, Chunk
-from ..store import MANIFEST, IndexReader, IndexWriter, _article_from_row
+from ..store import MANIFEST, SPILL_POSTINGS, IndexReader, IndexWriter, _article_from_row
 
 SHARD = "shard-{}"
 
@@ -21,6 +22,11 @@ SHARD = "shard-{}"
 def shard_of(article_id: str, shards: int) -> int:
     """The shard an article belongs to: its id (16 hex digits of its text's hash) modulo the shard count."""
     return int(article_id[:8], 16) % shards
+
+
+def is_sharded(folder: Path) -> bool:
+    """Whether the folder holds the shards of an index (shard-0/ …) rather than one index."""
+    return not (folder / MANIFEST).exists() and (folder / SHARD.format(0) / MANIFEST).exists()
 
 
 def shard_folders(folder: Path) -> list[Path]:
@@ -39,12 +45,13 @@ class ShardWriters:
     writer of one index would; an article goes to the shard of its id."""
 
     def __init__(self, folders: list[Path], *, model_id: str, backend: str, dim: int, chunking: dict,
-                 rebuild: bool = False, ivf_threshold: int = 50_000):
+                 rebuild: bool = False, ivf_threshold: int = 50_000, lexical_spill: int = SPILL_POSTINGS):
         self.writers: list[IndexWriter] = []
         try:
             for f in folders:
                 self.writers.append(IndexWriter(f, model_id=model_id, backend=backend, dim=dim, chunking=chunking,
-                                                rebuild=rebuild, ivf_threshold=ivf_threshold))
+                                                rebuild=rebuild, ivf_threshold=ivf_threshold,
+                                                lexical_spill=lexical_spill))
         except BaseException:
             self.close()
             raise
@@ -69,6 +76,10 @@ class ShardWriters:
         w.manifest["next_pos"] = self.next_pos if first is None else first
         w.add(article, chunks, vecs, tokens)
         self.next_pos = max(self.next_pos, w.manifest["next_pos"])
+
+    def remove(self, article_id: str) -> bool:
+        """Remove an article from its shard; False if it is in none."""
+        return bool(ARTICLE_ID.fullmatch(article_id)) and self.writer(article_id).remove(article_id)
 
     def link_path(self, path: str, article_id: str) -> None:
         """As IndexWriter.link_path; the article the file held before may be in another shard."""
