@@ -219,12 +219,53 @@ def test_a_follow_up_asking_which_document_keeps_the_earlier_one(question, earli
     number = [e.surface for e in of_question(earlier) if e.kind == "document"][0]
     resolved = resolve(question, [earlier])
     assert (number in resolved) is carried, resolved
-    assert resolved.startswith(question.rstrip("?"))
+    assert resolved.startswith(resolve(question, []).rstrip("?"))  # without its linking "And"/"Còn"
+
+
+@pytest.mark.parametrize("question, earlier, resolved", [
+    # the noun's phrase in the earlier question, to its last name, number or date (the predicate after it stays out)
+    ("Dự án đó có tổng vốn bao nhiêu?", "Dự án cao tốc Đồng Đăng - Trà Lĩnh khởi công khi nào?",
+     "Dự án cao tốc Đồng Đăng - Trà Lĩnh có tổng vốn bao nhiêu?"),
+    ("Kỳ họp này diễn ra ở đâu?", "Kỳ họp thứ 7 HĐND tỉnh Sơn La khai mạc ngày nào?",
+     "Kỳ họp thứ 7 HĐND tỉnh Sơn La diễn ra ở đâu?"),
+    ("hoi nghi do ban gi", "ai chu tri hoi nghi tong ket ngay 20/4/2021",
+     "hoi nghi tong ket ngay 20/4/2021 ban gi"),
+    ("How many items did that conference discuss?", "Who chaired the Bac Kan Standing Committee conference on 22/4/2021?",
+     "How many items did the Bac Kan Standing Committee conference on 22/4/2021 discuss?"),
+    # nothing names the thing, or "đó" is no demonstrative of a noun: left as it is
+    ("Hội nghị đó bàn gì?", "Ai chủ trì hội nghị tổng kết?", "Hội nghị đó bàn gì?"),
+    ("Trong đó có bao nhiêu xã?", "Huyện Chi Lăng có bao nhiêu thôn?", "Trong đó có bao nhiêu xã?"),
+])
+def test_that_noun_takes_its_phrase_from_the_earlier_question(question, earlier, resolved):
+    assert resolve(question, [earlier]) == resolved
+
+
+@pytest.mark.parametrize("question, resolved", [
+    ("Còn ai là Chủ tịch UBND tỉnh Hà Nam?", "Ai là Chủ tịch UBND tỉnh Hà Nam?"),
+    ("Vậy còn ai chủ trì hội nghị?", "Ai chủ trì hội nghị?"),
+    ("con ai la chu tich ubnd tinh ha nam", "Ai la chu tich ubnd tinh ha nam"),
+    ("And who chaired the conference?", "Who chaired the conference?"),
+    # "còn" that is a word of the question, "Thế"/"Con" that begin a name or a classifier
+    ("Còn bao nhiêu xã chưa đạt chuẩn nông thôn mới?", "Còn bao nhiêu xã chưa đạt chuẩn nông thôn mới?"),
+    ("Thế Canh tân diễn ra trong kỷ nào?", "Thế Canh tân diễn ra trong kỷ nào?"),
+    ("con song nao chay qua thanh pho", "con song nao chay qua thanh pho"),
+])
+def test_a_word_linking_the_question_to_the_chat_is_no_part_of_it(question, resolved):
+    assert resolve(question, []) == resolved
+
+
+def test_a_linking_word_does_not_change_the_answer(assistant):
+    """ "Còn"/"And" before a whole question is no word a passage must hold (before, the gate read it as
+    the question's rarest word and refused: 0.04 for "Còn ai là Bí thư Tỉnh ủy Sơn La?" against 0.86)."""
+    for linked, plain in (("Còn ai là Bí thư Tỉnh ủy Sơn La?", "Ai là Bí thư Tỉnh ủy Sơn La?"),
+                          ("And who is the Party Secretary of Son La?", "Who is the Party Secretary of Son La?")):
+        a, b = assistant.ask(linked).to_json(), assistant.ask(plain).to_json()
+        assert b["found"] and {**a, "question": plain} == b, (a["confidence"], b["confidence"])
 
 
 def test_dialogues_resolve_and_answer(assistant):
     """The project's 14 dialogues (42 turns), turn by turn. The target is 5 of 6 dialogues resolved and
-    answered; measured 0.5.1, 2026-12-02: 13 of 14 resolved at every turn, 9 of 14 also answered at
+    answered; measured 0.5.2, 2026-12-03: 14 of 14 resolved at every turn, 10 of 14 also answered at
     every turn (the English turns are mostly refused by the English gate, docs/answers.md). The floors
     are what holds now, so a regression in resolution or answering fails."""
     from qa.text import fold
@@ -246,7 +287,7 @@ def test_dialogues_resolve_and_answer(assistant):
         resolved_all += resolved_ok
         answered_all += resolved_ok and answered_ok
     assert len(dialogues) >= 10
-    assert resolved_all >= 13 and answered_all >= 9, (resolved_all, answered_all)
+    assert resolved_all >= 14 and answered_all >= 10, (resolved_all, answered_all)
 
 
 def test_follow_up_through_the_cli_batch_mode(seed_settings):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from ..lang import is_english
-from ..text import fold, tokens
+from ..text import fold, has_diacritics, tokens
 from .entities import DOC_KIND, Entity, of_question
 
 _LEAD = re.compile(r"^\s*(?:thế còn|vậy còn|còn|thế|vậy|and what about|what about|how about|and|but|also)\b[\s,]*", re.I)
@@ -35,10 +35,25 @@ _EN_ANAPHOR = re.compile(r"\b(?:that|this|the same|the said)\s+(province|city|re
                          r"|document|plan|index|year)\b|\b(there)\b", re.I)
 _EN_KINDS = {"province": "province", "city": "province", "there": "province", "index": "index", "year": "year"}
 _CARRIED = ("province", "document", "index", "person", "year")
+# "<noun> đó" for what is no entity ("hội nghị đó", "kỳ họp này", "that conference"): the earlier question's
+# phrase from that noun up to its question word ("… hội nghị Ban Thường vụ Tỉnh ủy Lạng Sơn ngày 23/12/2020").
+# Vietnamese nouns of two syllables (folded text), English ones of one word after a demonstrative.
+_THAT_VI = re.compile(r"(?<!\w)(\w+ \w+)\s+(?:do|nay|ay|noi tren)(?!\w)")
+_THAT_EN = re.compile(r"\b(?:that|this|the same|the said)\s+(\w+)\b", re.I)
+_NOT_NOUN = frozenset("trong sau truoc khi luc do vi tu den nhu boi theo ve cua tai voi cho la co va hay hien "
+                      "in on at of for by with from to after before since".split())
+_ASKING = re.compile(r"(?<!\w)(?:ai|gi|nao|dau|may|bao nhieu|sao|who|what|which|when|where|why|how)(?!\w)")
+_ANCHOR = re.compile(r"\S*\d\S*|(?<!\w)[A-ZĐ\u00c0-\u1ef9]\w*(?:\s*-\s*[A-ZĐ\u00c0-\u1ef9]\w*)?")
+_ARTICLE = re.compile(r"\b(?:the|a|an)\s+(?:\S+\s+){0,5}$", re.I)
 # A document kind that is what the question asks for ("kết luận nào", "which conclusion") names no new
 # document: the earlier one is still the context (matched on folded text, around a DOC_KIND match).
 _ASKED_BEFORE = re.compile(r"\b(?:which|what)\s+$")
 _ASKED_AFTER = re.compile(r"\s+(?:so\s+)?(?:nao|gi|may|bao nhieu)\b")
+# (typed without diacritics, "con" is also a classifier, "con sông nào": only before a question word)
+_LINK = re.compile(r"^\s*(?:(?:thế|vậy)\s+)?(?:còn|và|and|but|also)\b[\s,]+(?!(?:bao nhiêu|mấy|lại|nữa|sao)\b)",
+                   re.I)
+_LINK_FOLDED = re.compile(r"^\s*(?:(?:the|vay)\s+con|con(?=\s+(?:ai|khi nao|o dau|bao gio|ngay nao|nam nao)\b)"
+                          r"|and|but|also)\b[\s,]+")
 _QUESTION_SHAPE = frozenset(fold(w) for w in "thì sao thế nào ra sao còn what about how and then".split())
 
 
@@ -53,6 +68,18 @@ def _strip_markers(question: str) -> tuple[str, bool]:
     b = tail.start() if tail else len(question)
     marked = bool(lead and lead.end()) or bool(tail and question[tail.start():].strip(" ?.!"))
     return question[a:max(a, b)], marked
+
+
+def _unmarked(question: str) -> str:
+    """A whole question without the word that links it to the conversation ("Còn ai là …?", "And who
+    is …?" → "Ai là …?", "Who is …?"): such a word is no part of what is asked, and the answer's
+    gate would count it as a word no passage holds. "Còn bao nhiêu …" (how many remain) keeps it."""
+    m = (_LINK if has_diacritics(question) else _LINK_FOLDED).match(question if has_diacritics(question)
+                                                                     else question.lower())
+    if not m or not _ASKING.search(fold(question[m.end():])):
+        return question
+    rest = question[m.end():]
+    return rest[:1].upper() + rest[1:]
 
 
 def _names_new_document(folded: str) -> bool:
@@ -86,15 +113,42 @@ def _add(text: str, named: list[Entity]) -> str:
     return f"{body} ({', '.join(e.surface or e.name for e in named)})?"
 
 
+def _that_phrase(question: str, prev: str, replaced: set[str]) -> str:
+    """"Hội nghị đó …", "that conference …": the noun with the rest of its phrase in the earlier question;
+    the kinds of entity the phrase brings are added to `replaced` (not carried again)."""
+    english = is_english(question)
+    pattern = _THAT_EN if english else _THAT_VI
+    text, fprev = question, fold(prev)
+    for m in list(pattern.finditer(text if english else fold(text)))[::-1]:
+        noun = fold(m.group(1))
+        if noun in _ANAPHOR_NOUNS or noun.lower() in _EN_KINDS or _NOT_NOUN & set(noun.split()):
+            continue
+        at = re.search(r"(?<!\w)" + re.escape(noun) + r"(?!\w)", fprev)
+        if not at:
+            continue
+        start = at.start()
+        if english and (lead := _ARTICLE.search(prev[:start])):
+            start = lead.start()
+        stop = _ASKING.search(fprev, at.end())
+        # the phrase runs to its last name, number or date: the predicate of the question comes after
+        anchors = [a.end() for a in _ANCHOR.finditer(prev, at.end(), stop.start() if stop else len(prev))]
+        if not anchors:
+            continue
+        phrase = prev[start:at.start()] + text[m.start(1):m.end(1)] + prev[at.end():anchors[-1]].rstrip("?.!,;: ")
+        text = text[:m.start()] + phrase + text[m.end():]
+        replaced |= {e.kind for e in of_question(phrase)}
+    return text
+
+
 def resolve(question: str, history: list[str] | tuple[str, ...] = ()) -> str:
     """The question made self-contained from the earlier questions (oldest first)."""
     history = [h for h in history if h and h.strip()]
     if not history:
-        return question
+        return _unmarked(question)
     prev = resolve(history[-1], history[:-1])
     before = of_question(prev)
     if not before:
-        return question
+        return _that_phrase(_unmarked(question), prev, set())
     now = of_question(question)
     core, marked = _strip_markers(question)
     if marked and len(_content_words(core, now)) <= (0 if not now else 2):
@@ -105,7 +159,7 @@ def resolve(question: str, history: list[str] | tuple[str, ...] = ()) -> str:
             out = _replace(out, same[0], e) if same else _add(out, [e])
         return out
     own = {e.kind for e in now}
-    out, replaced = question, set()
+    out, replaced = _unmarked(question), set()
     folded = fold(out)
     for m in list(_ANAPHOR.finditer(folded))[::-1]:
         kind = _ANAPHOR_NOUNS[m.group(1)]
@@ -123,6 +177,7 @@ def resolve(question: str, history: list[str] | tuple[str, ...] = ()) -> str:
             if same and kind not in own:
                 out = out[:m.start()] + ("in " if noun == "there" else "") + same[0].surface + out[m.end():]
                 replaced.add(kind)
+    out = _that_phrase(out, prev, replaced)
     if own & {"province", "document"}:  # it names its own place or document: self-contained
         return out
     new_document = _names_new_document(fold(question)) and "document" not in replaced  # "nghị quyết giai đoạn…"
