@@ -136,6 +136,16 @@ def test_short_answer_is_the_name_the_question_phrase_describes():
     assert text[a:b] == "Phạm Minh Đức"
 
 
+def test_a_place_is_not_a_person():
+    from qa.answer import spans
+
+    # a capitalised run headed by, or right after, an administrative unit or a river is a place
+    text = ("Tỉnh ký thỏa thuận với Quận HamPyeong, nạo vét sông Kinh Thủy ở huyện Thanh Liêm; "
+            "ông Trương Quốc Huy chủ trì.")
+    found = [text[c.start:c.end] for c in spans.candidates("person", text)]
+    assert found == ["Trương Quốc Huy"], found
+
+
 def test_a_deputy_is_not_the_office_holder_asked_about():
     from qa.answer import spans
 

@@ -15,7 +15,7 @@ from ..expand import ABBREVIATIONS
 from ..records import Article
 from ..register import DOC_KIND  # noqa: F401 - defined with the register's kinds; followup imports it from here
 from ..text import fold
-from .spans import name_runs
+from .spans import PERSON_CUE, name_runs
 
 INDEXES = ("par index", "papi", "sipas", "pci", "dti")
 _CITIES = {"Hà Nội", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "TP Hồ Chí Minh", "Huế", "Thừa Thiên Huế"}
@@ -26,7 +26,6 @@ _CODE = re.compile(r"(?<![\w/-])(?=[\w/-]*\d)(?=[\w/-]*[A-ZĐ])[\w]+(?:[-/.][\w]
 _SURNAMES = frozenset(fold(s) for s in (
     "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Trương Đinh Lâm Mai Trịnh Đào Hà Lương"
     " Tô Tạ Cao Lưu Chu Thái Triệu Văn Quách Kiều Khổng Vương Doãn Mạc Nông Hứa Lò Lục Giáp Hoàng").split())
-_PERSON_CUE = re.compile(r"(?:đồng chí|ông|bà|mr\.?|mrs\.?|ms\.?|dr\.?)\s+$", re.I)
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ def _people(text: str) -> list[str]:
         words = text[a:b].split()
         if len(words) < 2 or any(a < pb and pa < b for pa, pb in places):
             continue
-        if _PERSON_CUE.search(text[max(0, a - 12):a]) or fold(words[0]) in _SURNAMES:
+        if PERSON_CUE.search(text[max(0, a - 12):a]) or fold(words[0]) in _SURNAMES:
             out.append(text[a:b])
     return out
 

@@ -36,14 +36,15 @@ _EN_ANAPHOR = re.compile(r"\b(?:that|this|the same|the said)\s+(province|city|re
 _EN_KINDS = {"province": "province", "city": "province", "there": "province", "index": "index", "year": "year"}
 _CARRIED = ("province", "document", "index", "person", "year")
 # "<noun> đó" for what is no entity ("hội nghị đó", "kỳ họp này", "that conference"): the earlier question's
-# phrase from that noun up to its question word ("… hội nghị Ban Thường vụ Tỉnh ủy Lạng Sơn ngày 23/12/2020").
-# Vietnamese nouns of two syllables (folded text), English ones of one word after a demonstrative.
+# phrase from that noun to its last name, number or date before the question word ("… hội nghị Ban Thường vụ
+# Tỉnh ủy Lạng Sơn ngày 23/12/2020"). Vietnamese nouns of two syllables (folded text), English ones of one
+# word after a demonstrative.
 _THAT_VI = re.compile(r"(?<!\w)(\w+ \w+)\s+(?:do|nay|ay|noi tren)(?!\w)")
 _THAT_EN = re.compile(r"\b(?:that|this|the same|the said)\s+(\w+)\b", re.I)
 _NOT_NOUN = frozenset("trong sau truoc khi luc do vi tu den nhu boi theo ve cua tai voi cho la co va hay hien "
                       "in on at of for by with from to after before since".split())
 _ASKING = re.compile(r"(?<!\w)(?:ai|gi|nao|dau|may|bao nhieu|sao|who|what|which|when|where|why|how)(?!\w)")
-_ANCHOR = re.compile(r"\S*\d\S*|(?<!\w)[A-ZĐ\u00c0-\u1ef9]\w*(?:\s*-\s*[A-ZĐ\u00c0-\u1ef9]\w*)?")
+_WORD = re.compile(r"\w[\w/.-]*\w|\w")
 _ARTICLE = re.compile(r"\b(?:the|a|an)\s+(?:\S+\s+){0,5}$", re.I)
 # A document kind that is what the question asks for ("kết luận nào", "which conclusion") names no new
 # document: the earlier one is still the context (matched on folded text, around a DOC_KIND match).
@@ -114,7 +115,7 @@ def _add(text: str, named: list[Entity]) -> str:
 
 
 def _that_phrase(question: str, prev: str, replaced: set[str]) -> str:
-    """"Hội nghị đó …", "that conference …": the noun with the rest of its phrase in the earlier question;
+    """ "Hội nghị đó …", "that conference …": the noun with the rest of its phrase in the earlier question;
     the kinds of entity the phrase brings are added to `replaced` (not carried again)."""
     english = is_english(question)
     pattern = _THAT_EN if english else _THAT_VI
@@ -131,10 +132,11 @@ def _that_phrase(question: str, prev: str, replaced: set[str]) -> str:
             start = lead.start()
         stop = _ASKING.search(fprev, at.end())
         # the phrase runs to its last name, number or date: the predicate of the question comes after
-        anchors = [a.end() for a in _ANCHOR.finditer(prev, at.end(), stop.start() if stop else len(prev))]
+        anchors = [w.end() for w in _WORD.finditer(prev, at.end(), stop.start() if stop else len(prev))
+                   if w.group()[0].isupper() or any(c.isdigit() for c in w.group())]
         if not anchors:
             continue
-        phrase = prev[start:at.start()] + text[m.start(1):m.end(1)] + prev[at.end():anchors[-1]].rstrip("?.!,;: ")
+        phrase = prev[start:at.start()] + text[m.start(1):m.end(1)] + prev[at.end():anchors[-1]]
         text = text[:m.start()] + phrase + text[m.end():]
         replaced |= {e.kind for e in of_question(phrase)}
     return text

@@ -31,8 +31,12 @@ _DATE = re.compile(r"(?<![\w/])(?:(?:ngày\s+)?\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}
 _TITLE_WORDS = frozenset(modern_tones(w.lower()) for w in (
     "Bí thư Phó Chủ tịch Ủy Uỷ ban Tỉnh ủy UBND HĐND Đồng chí Ông Bà Giám đốc Trưởng Thủ tướng Tổng Thứ Bộ trưởng"
     " Đại biểu Ngày Năm Tháng Theo Tại Trong Khi Sau Trước Với Các Những Của Đến Cùng Nhưng Và Là Đây Đó Này").split())
-_PERSON_CUE = re.compile(r"(?:đồng chí|ông|bà|anh|chị|tác giả|Mr\.?|Mrs\.?|Ms\.?|Dr\.?)\s+$", re.I)
-_PLACE_CUE = re.compile(r"(?:tỉnh|thành phố|TP\.?|huyện|quận|xã|phường|thị xã|ở|tại|nước|vùng|đến|từ)\s+$", re.I)
+PERSON_CUE = re.compile(r"(?:đồng chí|ông|bà|anh|chị|tác giả|Mr\.?|Mrs\.?|Ms\.?|Dr\.?)\s+$", re.I)
+_UNITS = r"tỉnh|thành phố|TP\.?|huyện|quận|xã|phường|thị xã|thị trấn"  # administrative units
+_PLACE_CUE = re.compile(rf"(?:{_UNITS}|ở|tại|nước|vùng|đến|từ)\s+$", re.I)
+# "Quận HamPyeong", "huyện Thanh Liêm", "sông Kinh Thủy": a place, not a person
+_PLACE_HEAD = re.compile(rf"(?:{_UNITS})\s", re.I)
+_PLACE_BEFORE = re.compile(rf"(?:{_UNITS}|sông|núi|đảo|hồ|đèo)\s+$", re.I)
 _ORG_HEAD = re.compile(r"(?:Sở|Ban|Ủy ban|UBND|HĐND|Bộ|Hội đồng|Hội|Tỉnh ủy|Huyện ủy|Đảng bộ|Công ty|Tập đoàn|Trung tâm"
                        r"|Viện|Trường|Cục|Tổng cục|Văn phòng|Mặt trận|Đoàn|Quỹ|Ngân hàng|Đại học|Học viện|[A-ZĐ]{2,})\b")
 _DOC_KIND = re.compile(r"(?:nghị quyết|quyết định|kết luận|chỉ thị|kế hoạch|công văn|nghị định|thông tư|đề án"
@@ -113,8 +117,9 @@ def candidates(kind: str, text: str) -> list[Candidate]:
         return out or [Candidate(a, b, bool(_DOC_KIND.search(text[:a] + " "))) for a, b in name_runs(text)]
     runs = name_runs(text)
     if kind == "person":
-        return [Candidate(a, b, bool(_PERSON_CUE.search(text[max(0, a - 12):a]))) for a, b in runs
-                if not _ORG_HEAD.match(text[a:b]) and not _ACRONYM.fullmatch(text[a:b])]
+        return [Candidate(a, b, bool(PERSON_CUE.search(text[max(0, a - 12):a]))) for a, b in runs
+                if not (_ORG_HEAD.match(text[a:b]) or _PLACE_HEAD.match(text[a:b]) or _ACRONYM.fullmatch(text[a:b])
+                        or _PLACE_BEFORE.search(text[max(0, a - 8):a]))]
     if kind == "place":  # an acronym ("PAPI", "UBND") names an index or a body, not a place
         return [Candidate(a, b, bool(_PLACE_CUE.search(text[max(0, a - 12):a]))) for a, b in runs
                 if not _ACRONYM.fullmatch(text[a:b])]
