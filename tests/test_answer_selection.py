@@ -250,6 +250,22 @@ def test_that_noun_takes_its_phrase_from_the_earlier_question(question, earlier,
     assert resolve(question, [earlier]) == resolved
 
 
+@pytest.mark.parametrize("question, earlier, resolved", [
+    # "Còn <phrase>?" replaces the earlier question's phrase of the same head noun, up to where it goes on
+    ("Còn tỷ lệ hộ cận nghèo?", "Tỷ lệ hộ nghèo của Bắc Kạn năm 2020 là bao nhiêu?",
+     "Tỷ lệ hộ cận nghèo của Bắc Kạn năm 2020 là bao nhiêu?"),
+    ("Còn dự án đường vành đai thì sao?", "Dự án cầu Phủ Lý có tổng vốn bao nhiêu tỷ đồng?",
+     "Dự án đường vành đai có tổng vốn bao nhiêu tỷ đồng?"),
+    # no phrase of that head before, or a question of its own: the earlier entities are carried instead
+    ("Còn thu ngân sách thì sao?", "Năm 2021 Lạng Sơn phấn đấu tăng trưởng GRDP bao nhiêu?",
+     "Thu ngân sách thì sao (Lạng Sơn, 2021)?"),
+    ("And who is the Party Secretary there?", "Who is the chairman of Ha Nam People's Committee?",
+     "Who is the Party Secretary in Ha Nam?"),
+])
+def test_a_follow_up_phrase_replaces_the_earlier_phrase_of_its_head(question, earlier, resolved):
+    assert resolve(question, [earlier]) == resolved
+
+
 @pytest.mark.parametrize("question, resolved", [
     ("Còn ai là Chủ tịch UBND tỉnh Hà Nam?", "Ai là Chủ tịch UBND tỉnh Hà Nam?"),
     ("Vậy còn ai chủ trì hội nghị?", "Ai chủ trì hội nghị?"),
@@ -275,7 +291,7 @@ def test_a_linking_word_does_not_change_the_answer(assistant):
 
 def test_dialogues_resolve_and_answer(assistant):
     """The project's 14 dialogues (42 turns), turn by turn. The target is 5 of 6 dialogues resolved and
-    answered; measured 0.5.2, 2026-12-03: 14 of 14 resolved at every turn, 10 of 14 also answered at
+    answered; measured 0.5.2, 2026-12-03: 14 of 14 resolved at every turn, 11 of 14 also answered at
     every turn (the English turns are mostly refused by the English gate, docs/answers.md). The floors
     are what holds now, so a regression in resolution or answering fails."""
     from qa.text import fold
@@ -297,7 +313,7 @@ def test_dialogues_resolve_and_answer(assistant):
         resolved_all += resolved_ok
         answered_all += resolved_ok and answered_ok
     assert len(dialogues) >= 10
-    assert resolved_all >= 14 and answered_all >= 10, (resolved_all, answered_all)
+    assert resolved_all >= 14 and answered_all >= 11, (resolved_all, answered_all)
 
 
 def test_follow_up_through_the_cli_batch_mode(seed_settings):

@@ -6,6 +6,9 @@
 - A question that names no province and no document, after one that did, is about the same one:
   "Tụt bao nhiêu bậc so với năm 2020?" after a question about Hà Nam's PAR Index.
 - A question that names its own province or document is self-contained and left as it is.
+- "hội nghị đó", "that conference": the noun's phrase from the earlier question; "Còn tỷ lệ hộ cận
+  nghèo?": the earlier question with its phrase of that head noun replaced.
+- A word that only links a whole question to the chat ("Còn ai là …?", "And who …?") is dropped.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ _NOT_NOUN = frozenset("trong sau truoc khi luc do vi tu den nhu boi theo ve cua 
                       "in on at of for by with from to after before since".split())
 _ASKING = re.compile(r"(?<!\w)(?:ai|gi|nao|dau|may|bao nhieu|sao|who|what|which|when|where|why|how)(?!\w)")
 _WORD = re.compile(r"\w[\w/.-]*\w|\w")
+# where a noun's phrase in a question ends and the rest of the question goes on (folded text)
+_PHRASE_END = re.compile(r"(?<!\w)(?:cua|nam|tai|o|trong|so voi|la|duoc|da|dat|co|giam|tang|xep|thuoc|ve)(?!\w)")
 _ARTICLE = re.compile(r"\b(?:the|a|an)\s+(?:\S+\s+){0,5}$", re.I)
 # A document kind that is what the question asks for ("kết luận nào", "which conclusion") names no new
 # document: the earlier one is still the context (matched on folded text, around a DOC_KIND match).
@@ -142,17 +147,41 @@ def _that_phrase(question: str, prev: str, replaced: set[str]) -> str:
     return text
 
 
+def _swap_phrase(core: str, prev: str, before: tuple[Entity, ...]) -> str | None:
+    """The earlier question with its phrase of the same head noun ("chỉ số …") replaced by the
+    follow-up's ("Còn chỉ số Xây dựng đội ngũ …?"): the phrase ends where the earlier question goes
+    on (its "của", "năm", an entity, a verb such as "giảm"/"đạt", or its question word). None when
+    the earlier question has no phrase of that head."""
+    if _ASKING.search(fold(core)):  # a question of its own ("And who is …?"), not a bare phrase
+        return None
+    head = " ".join(fold(core).split()[:2])
+    fprev = fold(prev)
+    at = re.search(r"(?<!\w)" + re.escape(head) + r"(?!\w)", fprev) if len(head.split()) == 2 else None
+    if not at:
+        return None
+    ends = [m.start() for m in (_PHRASE_END.search(fprev, at.end()), _ASKING.search(fprev, at.end())) if m]
+    ends += [i for e in before if e.surface and (i := prev.find(e.surface, at.end())) >= 0]
+    end = min(ends, default=len(prev.rstrip().rstrip("?.! ")))
+    if fold(prev[at.start():end]).strip() == fold(core).strip():
+        return None
+    new = core.strip(" ,")
+    if at.start() == 0:
+        new = new[:1].upper() + new[1:]
+    return f"{prev[:at.start()]}{new} {prev[end:].lstrip()}".rstrip()
+
+
 def resolve(question: str, history: list[str] | tuple[str, ...] = ()) -> str:
     """The question made self-contained from the earlier questions (oldest first)."""
     history = [h for h in history if h and h.strip()]
     if not history:
         return _unmarked(question)
     prev = resolve(history[-1], history[:-1])
-    before = of_question(prev)
+    before, now = of_question(prev), of_question(question)
+    core, marked = _strip_markers(question)
+    if marked and not now and (swapped := _swap_phrase(core, prev, before)):
+        return swapped  # "Còn chỉ số Xây dựng đội ngũ …?" after "Chỉ số thành phần Hiện đại hóa … giảm bao nhiêu bậc?"
     if not before:
         return _that_phrase(_unmarked(question), prev, set())
-    now = of_question(question)
-    core, marked = _strip_markers(question)
     if marked and len(_content_words(core, now)) <= (0 if not now else 2):
         # "Còn Sơn La thì sao?": the earlier question about the new entity
         out = prev
