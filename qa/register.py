@@ -26,6 +26,7 @@ import logging
 import re
 import sqlite3
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, replace
 
 from .errors import IndexMismatch, InputError
@@ -118,8 +119,9 @@ _KIND_WORD = re.compile(rf"(?<!\w)(?:{_KIND_WORDS})(?!\w)", re.I)
 # tỉnh số 12/KH-UBND").
 _KIND_GAP = re.compile(r"(?:[ \t]+số)?[ \t]*:?[ \t]*|(?:[ \t]+[\w–-]+){1,4}?[ \t]+số[ \t]*:?[ \t]*", re.I)
 _SEP = r"[ \t]*,?[ \t]*\(?[ \t]*"
+_ISSUED = r"(?:ban[ \t]+hành|ký|kí|thông[ \t]+qua)"  # how a document comes to be, as its date says
 _DATE_AFTER = re.compile(
-    rf"{_SEP}(?:(?:được[ \t]+)?(?:ban[ \t]+hành|ký|kí|thông[ \t]+qua)[ \t]+)?(?:vào[ \t]+)?ngày[ \t]+(?:{DATE}(?![ \t]*[/.-]?\d)"
+    rf"{_SEP}(?:(?:được[ \t]+)?{_ISSUED}[ \t]+)?(?:vào[ \t]+)?ngày[ \t]+(?:{DATE}(?![ \t]*[/.-]?\d)"
     r"|(\d{1,2})[ \t]+tháng[ \t]+(\d{1,2})(?:[ \t]+năm[ \t]+(\d{4}))?)",
     re.I,
 )
@@ -258,6 +260,28 @@ def _short_mentions(text: str, full: list[Mention]) -> list[Mention]:
                     short=True,
                 )
             )
+    return out
+
+
+# The words of _ISSUED (folded) and their English: a question holding one asks when a document was issued.
+_ISSUE_WORDS = tuple(frozenset(w.split()) for w in (
+    "ban hanh", "ky", "ki", "thong qua", "issue", "issued", "sign", "signed", "adopt", "adopted", "passed",
+    "enacted", "promulgated"))
+
+
+def asks_issue(words: Collection[str]) -> bool:
+    """Whether a question (its folded words) asks when a document was issued, signed or adopted."""
+    have = set(words)
+    return any(w <= have for w in _ISSUE_WORDS)
+
+
+def own_dates(text: str) -> list[tuple[int, int]]:
+    """Where the text gives a cited document's own date, right after its number ("Nghị quyết số
+    57-NQ/TU, ngày 18/1/2013"): that is when the document was issued, not when what the text tells of happened."""
+    out = []
+    for m in DOC_NUMBER.finditer(text):
+        if d := _DATE_AFTER.match(text, m.end()):
+            out.append((d.start(), d.end()))
     return out
 
 

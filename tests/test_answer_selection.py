@@ -136,6 +136,21 @@ def test_short_answer_is_the_name_the_question_phrase_describes():
     assert text[a:b] == "Phạm Minh Đức"
 
 
+def test_a_cited_documents_own_date_answers_only_when_it_was_issued():
+    from qa.answer import spans
+
+    # the date right after a document's number is when it was issued; a question about when something
+    # happened gets the event's date, one asking when the document was issued (or signed) gets its own
+    text = ("Hội nghị Ban Thường vụ cho ý kiến về báo cáo tổng kết Nghị quyết số 12-NQ/TU, ngày 5/3/2016 "
+            "của Tỉnh ủy, được tổ chức ngày 14/9/2022 tại Cao Bằng.")
+    event = {"hoi": 1.0, "nghi": 1.0, "tong": 0.8, "ket": 0.8, "12-nq/tu": 3.0}
+    a, b = spans.choose("date", text, event)
+    assert text[a:b] == "ngày 14/9/2022"
+    for issued in ({**event, "ban": 1.0, "hanh": 1.0}, {**event, "issued": 2.0}):
+        a, b = spans.choose("date", text, issued)
+        assert text[a:b] == "ngày 5/3/2016"
+
+
 def test_a_place_is_not_a_person():
     from qa.answer import spans
 

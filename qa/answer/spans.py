@@ -11,6 +11,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from .. import register
 from ..lang import is_vietnamese_syllable
 from ..metadata import DOC_NUMBER
 from ..text import fold, has_diacritics, modern_tones
@@ -132,6 +133,9 @@ def choose(kind: str, text: str, question: Mapping[str, float], pairs: Collectio
     """The best (start, end) of a span of `kind` in `text`, or None. `question` maps the question's
     folded words to their weights (IDF), `pairs` holds its adjacent word pairs ("bi_thu")."""
     cands = [c for c in candidates(kind, text) if _new_share(text[c.start:c.end], question) > 0.5]
+    if kind == "date" and not register.asks_issue(question):  # a cited document's own date is no event's
+        own = register.own_dates(text)
+        cands = [c for c in cands if not any(a <= c.start < b for a, b in own)]
     if not cands:
         return None
     runs = _shared_runs(text, question, pairs)
