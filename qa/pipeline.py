@@ -6,6 +6,7 @@ import logging
 import re
 import sqlite3
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -338,6 +339,7 @@ class Assistant:
         self._embedder = embedder
         self._reader: IndexReader | None = None
         self._stamp: tuple | None = None
+        self._checked = lambda: None  # (a weak reference to) the snapshot whose model is the embedder's
         self._lock = threading.Lock()
         self._embedder_lock = threading.Lock()
 
@@ -357,18 +359,25 @@ class Assistant:
             st = (self.settings.index_path / MANIFEST).stat()  # an ingest published one in between
         return st.st_mtime_ns, st.st_size, st.st_ino
 
-    def reader(self) -> IndexReader:
+    def _snapshot(self) -> IndexReader:
         """The current index snapshot (re-opened if the manifest changed; IndexMismatch if its files
-        were damaged since). A replaced snapshot is closed when the last question using it ends."""
+        were damaged since), for what reads articles and the register only: no model is needed.
+        A replaced snapshot is closed when the last question using it ends."""
         with self._lock:
             stamp = self._manifest_stamp()
             if self._reader is None or stamp != self._stamp:
                 self._reader = self._stamp = None
-                reader = IndexReader(self.settings.index_path)
-                reader.check_model(self.embedder.model_id)
-                self._reader, self._stamp = reader, stamp
+                self._reader, self._stamp = IndexReader(self.settings.index_path), stamp
             reader = self._reader
         reader.verify()
+        return reader
+
+    def reader(self) -> IndexReader:
+        """The current snapshot, for searching: IndexMismatch if another model built it."""
+        reader = self._snapshot()
+        if self._checked() is not reader:
+            reader.check_model(self.embedder.model_id)
+            self._checked = weakref.ref(reader)
         return reader
 
     def retriever(self) -> Retriever:
@@ -415,24 +424,24 @@ class Assistant:
     @index_errors
     def documents(self) -> list[register.Document]:
         """Every document the indexed articles cite (the register)."""
-        reader = self.reader()
+        reader = self._snapshot()
         return register.documents(reader.db, reader.folder)
 
     @index_errors
     def document(self, number: str) -> tuple[register.Document, list[register.Reference]]:
         """One document of the register with every mention of it (InputError if no article cites it)."""
-        reader = self.reader()
+        reader = self._snapshot()
         return register.document(reader.db, reader.folder, number)
 
     @index_errors
     def catalogue(self) -> list[Article]:
         """Every article's id, file and metadata, without its text, by file name."""
-        return self.reader().catalogue()
+        return self._snapshot().catalogue()
 
     @index_errors
     def article(self, article_id: str) -> Article:
         """An article by id (InputError if unknown)."""
-        art = self.reader().article(article_id) if ARTICLE_ID.fullmatch(article_id or "") else None
+        art = self._snapshot().article(article_id) if ARTICLE_ID.fullmatch(article_id or "") else None
         if art is None:
             raise InputError(f"Unknown article id {article_id!r}.", "Không có bài viết này.")
         return art
