@@ -55,7 +55,8 @@ _ARTICLE = re.compile(r"\b(?:the|a|an)\s+(?:\S+\s+){0,5}$", re.I)
 # document: the earlier one is still the context (matched on folded text, around a DOC_KIND match).
 _ASKED_BEFORE = re.compile(r"\b(?:which|what)\s+$")
 _ASKED_AFTER = re.compile(r"\s+(?:so\s+)?(?:nao|gi|may|bao nhieu)\b")
-# (typed without diacritics, "con" is also a classifier, "con sông nào": only before a question word)
+# A word that links a whole question to the chat ("Còn ai là …?", "And who …?"); "Còn bao nhiêu …" (how many
+# remain) is no link. Typed without diacritics "con" is also a classifier ("con sông nào"): only before "ai"….
 _LINK = re.compile(r"^\s*(?:(?:thế|vậy)\s+)?(?:còn|và|and|but|also)\b[\s,]+(?!(?:bao nhiêu|mấy|lại|nữa|sao)\b)",
                    re.I)
 _LINK_FOLDED = re.compile(r"^\s*(?:(?:the|vay)\s+con|con(?=\s+(?:ai|khi nao|o dau|bao gio|ngay nao|nam nao)\b)"
