@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from . import provinces
-from .text import fold
+from .text import find_word, fold
 
 WEIGHT = 0.5  # expansions count half as much as the words the user typed
 
@@ -67,7 +67,7 @@ GLOSSARY = {
 }
 
 def _contains(folded_text: str, folded_phrase: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(folded_phrase)}(?!\w)", folded_text) is not None
+    return find_word(folded_text, folded_phrase) is not None
 
 
 def translate(question: str) -> tuple[str, list[str]]:

@@ -99,6 +99,11 @@ _CODE_GROUP_RE = re.compile(rf"({_CODE})|\w+")
 _PART_RE = re.compile(r"[/\-.,]")
 
 
+def find_word(text: str, phrase: str) -> re.Match | None:
+    """Where the phrase stands in the text as whole words (not inside a longer word), or None."""
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text)
+
+
 def _strip_zeros(part: str) -> str:
     return part.lstrip("0") or "0" if part.isdigit() else part
 

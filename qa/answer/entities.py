@@ -14,7 +14,7 @@ from .. import provinces, register
 from ..expand import ABBREVIATIONS
 from ..records import Article
 from ..register import DOC_KIND  # noqa: F401 - defined with the register's kinds; followup imports it from here
-from ..text import fold
+from ..text import find_word, fold
 from .spans import PERSON_CUE, name_runs
 
 INDEXES = ("par index", "papi", "sipas", "pci", "dti")
@@ -71,7 +71,7 @@ def of_question(text: str) -> tuple[Entity, ...]:
     folded = fold(text)  # NFC text folds letter for letter, so offsets carry over
     for index in INDEXES:
         short, long = fold(index), fold(ABBREVIATIONS[index])
-        m = re.search(rf"(?<!\w){re.escape(short)}(?!\w)", folded) or re.search(re.escape(long), folded)
+        m = find_word(folded, short) or re.search(re.escape(long), folded)
         if m:
             name = index.upper() if index != "par index" else "PAR Index"
             found.append(Entity("index", name, (short, long), text[m.start():m.end()]))
@@ -110,7 +110,7 @@ def _contains(haystack: str, key: str, kind: str = "") -> bool:
         return key in single_years(haystack)
     if key.endswith(("-", "/")):  # a document by its number: "57-…" or "57/…"
         return re.search(rf"(?<![\w/.-]){re.escape(key)}\w", haystack) is not None
-    return re.search(rf"(?<!\w){re.escape(key)}(?!\w)", haystack) is not None
+    return find_word(haystack, key) is not None
 
 
 def missing(entities: tuple[Entity, ...], article: Article, passage: str, with_meta: bool = True) -> list[Entity]:

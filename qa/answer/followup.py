@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from ..lang import is_english
-from ..text import fold, has_diacritics, tokens
+from ..text import find_word, fold, has_diacritics, tokens
 from .entities import DOC_KIND, Entity, of_question
 
 _LEAD = re.compile(r"^\s*(?:thế còn|vậy còn|còn|thế|vậy|and what about|what about|how about|and|but|also)\b[\s,]*", re.I)
@@ -46,7 +46,9 @@ _THAT_VI = re.compile(r"(?<!\w)(\w+ \w+)\s+(?:do|nay|ay|noi tren)(?!\w)")
 _THAT_EN = re.compile(r"\b(?:that|this|the same|the said)\s+(\w+)\b", re.I)
 _NOT_NOUN = frozenset("trong sau truoc khi luc do vi tu den nhu boi theo ve cua tai voi cho la co va hay hien "
                       "in on at of for by with from to after before since".split())
-_ASKING = re.compile(r"(?<!\w)(?:ai|gi|nao|dau|may|bao nhieu|sao|who|what|which|when|where|why|how)(?!\w)")
+# question words (folded): those that may follow a noun to ask which one it is ("kết luận nào"), and the others
+_WHICH = "nao|gi|may|bao nhieu"
+_ASKING = re.compile(rf"(?<!\w)(?:ai|{_WHICH}|dau|sao|who|what|which|when|where|why|how)(?!\w)")
 _WORD = re.compile(r"\w[\w/.-]*\w|\w")
 # where a noun's phrase in a question ends and the rest of the question goes on (folded text)
 _PHRASE_END = re.compile(r"(?<!\w)(?:cua|nam|tai|o|trong|so voi|la|duoc|da|dat|co|giam|tang|xep|thuoc|ve)(?!\w)")
@@ -54,7 +56,7 @@ _ARTICLE = re.compile(r"\b(?:the|a|an)\s+(?:\S+\s+){0,5}$", re.I)
 # A document kind that is what the question asks for ("kết luận nào", "which conclusion") names no new
 # document: the earlier one is still the context (matched on folded text, around a DOC_KIND match).
 _ASKED_BEFORE = re.compile(r"\b(?:which|what)\s+$")
-_ASKED_AFTER = re.compile(r"\s+(?:so\s+)?(?:nao|gi|may|bao nhieu)\b")
+_ASKED_AFTER = re.compile(rf"\s+(?:so\s+)?(?:{_WHICH})\b")
 # A word that links a whole question to the chat ("Còn ai là …?", "And who …?"); "Còn bao nhiêu …" (how many
 # remain) is no link. Typed without diacritics "con" is also a classifier ("con sông nào"): only before "ai"….
 _LINK = re.compile(r"^\s*(?:(?:thế|vậy)\s+)?(?:còn|và|and|but|also)\b[\s,]+(?!(?:bao nhiêu|mấy|lại|nữa|sao)\b)",
@@ -130,7 +132,7 @@ def _that_phrase(question: str, prev: str, replaced: set[str]) -> str:
         noun = fold(m.group(1))
         if noun in _ANAPHOR_NOUNS or noun.lower() in _EN_KINDS or _NOT_NOUN & set(noun.split()):
             continue
-        at = re.search(r"(?<!\w)" + re.escape(noun) + r"(?!\w)", fprev)
+        at = find_word(fprev, noun)
         if not at:
             continue
         start = at.start()
@@ -157,7 +159,7 @@ def _swap_phrase(core: str, prev: str, before: tuple[Entity, ...]) -> str | None
         return None
     head = " ".join(fold(core).split()[:2])
     fprev = fold(prev)
-    at = re.search(r"(?<!\w)" + re.escape(head) + r"(?!\w)", fprev) if len(head.split()) == 2 else None
+    at = find_word(fprev, head) if len(head.split()) == 2 else None
     if not at:
         return None
     ends = [m.start() for m in (_PHRASE_END.search(fprev, at.end()), _ASKING.search(fprev, at.end())) if m]

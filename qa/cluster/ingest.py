@@ -24,7 +24,7 @@ from ..records import Article
 from ..sources import web
 from ..store import MANIFEST
 from ..timing import Stopwatch
-from .shards import SHARD, ShardWriters
+from .shards import SHARD, ShardWriters, is_sharded, shard_folders
 
 BATCH = 8  # files per call to a worker
 AHEAD = 2  # calls in flight per worker
@@ -149,7 +149,7 @@ class RayPool:
 
 def _folders(index: Path, shards: int) -> list[Path]:
     """The index folder itself, or its shard folders (the number given, else those already there)."""
-    existing = sorted(p for p in index.glob("shard-*") if (p / MANIFEST).exists())
+    existing = shard_folders(index) if is_sharded(index) else []
     if shards == 0 and existing:
         shards = len(existing)
     if existing and shards != len(existing):
