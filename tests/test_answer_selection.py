@@ -161,6 +161,41 @@ def test_a_place_is_not_a_person():
     assert found == ["Trương Quốc Huy"], found
 
 
+def test_a_headline_in_capitals_and_a_named_place_are_no_person():
+    from qa.answer import spans
+
+    # a run mostly of words in capitals is a headline; one acronym alone ("UNESCO") is still a name
+    # (of a body, not a person); a name after "khu đô thị", "đường" is a place
+    text = ("QUYẾT TÂM THỰC HIỆN THẮNG LỢI NGHỊ QUYẾT ĐẠI HỘI TỈNH LẠNG SƠN. Bà Lâm Thị Phương Thanh chủ trì, "
+            "cùng UNESCO, bàn về Khu đô thị Bắc Châu Giang và đường Trần Hưng Đạo.")
+    assert "UNESCO" in [text[a:b] for a, b in spans.name_runs(text)]
+    found = [text[c.start:c.end] for c in spans.candidates("person", text)]
+    assert found == ["Lâm Thị Phương Thanh"], found
+
+
+def test_a_figure_of_a_listed_year_is_the_one_for_the_year_asked():
+    from qa.answer import entities, spans
+
+    # one sentence lists a figure per year: the span nearest the asked year's mention answers for it
+    text = ("Chỉ số CCHC cấp tỉnh được cải thiện, năm 2016 xếp thứ 60/63 tỉnh, thành phố; năm 2017 xếp thứ "
+            "49/63 tỉnh, thành phố; năm 2019 xếp thứ 55/63 tỉnh, thành phố.")
+    question = {"chi": 0.5, "so": 0.5, "xep": 1.0, "thu": 1.0, "nam": 0.3}
+    for year, rank in (("2019", "55/63"), ("2016", "60/63"), ("2017", "49/63")):
+        asked = tuple(e for e in of_question(f"Năm {year} xếp thứ mấy?") if e.kind == "year")
+        a, b = spans.choose("number", text, {**question, year: 2.0}, {"xep_thu"}, entities.of_asked_year(text, asked))
+        assert text[a:b] == rank, (year, text[a:b])
+
+
+def test_an_index_written_with_an_abbreviated_long_form_is_that_index():
+    from qa.answer.entities import missing
+    from qa.records import Article
+
+    # "chỉ số CCHC" is "chỉ số cải cách hành chính", the PAR Index, as articles often write it
+    article = Article("a", "a.txt", "Năm 2019 chỉ số CCHC cấp tỉnh xếp thứ 55/63.")
+    assert missing(of_question("Năm 2019 chỉ số PAR Index xếp thứ mấy?"), article, article.text) == []
+    assert [e.name for e in missing(of_question("Năm 2019 chỉ số PAPI xếp thứ mấy?"), article, article.text)] == ["PAPI"]
+
+
 def test_a_deputy_is_not_the_office_holder_asked_about():
     from qa.answer import spans
 

@@ -8,6 +8,7 @@ must come from a passage that names the same: another province's figure is not a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import provinces, register
@@ -26,6 +27,15 @@ _CODE = re.compile(r"(?<![\w/-])(?=[\w/-]*\d)(?=[\w/-]*[A-ZĐ])[\w]+(?:[-/.][\w]
 _SURNAMES = frozenset(fold(s) for s in (
     "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Trương Đinh Lâm Mai Trịnh Đào Hà Lương"
     " Tô Tạ Cao Lưu Chu Thái Triệu Văn Quách Kiều Khổng Vương Doãn Mạc Nông Hứa Lò Lục Giáp Hoàng").split())
+
+
+def _index_keys(index: str) -> tuple[str, ...]:
+    """An index's short form, its long form, and the long form with a part of it abbreviated as
+    articles write it ("chỉ số CCHC" for "chỉ số cải cách hành chính"), folded."""
+    long = fold(ABBREVIATIONS[index])
+    shortened = [long.replace(fold(phrase), fold(abbr)) for abbr, phrase in ABBREVIATIONS.items()
+                 if abbr not in INDEXES and fold(phrase) in long]
+    return (fold(index), long, *shortened)
 
 
 @dataclass(frozen=True)
@@ -70,11 +80,11 @@ def of_question(text: str) -> tuple[Entity, ...]:
             found.append(Entity("province", f"{kind} {name}", _province_keys(name), text[a:b]))
     folded = fold(text)  # NFC text folds letter for letter, so offsets carry over
     for index in INDEXES:
-        short, long = fold(index), fold(ABBREVIATIONS[index])
-        m = find_word(folded, short) or re.search(re.escape(long), folded)
+        keys = _index_keys(index)
+        m = find_word(folded, keys[0]) or next(filter(None, (re.search(re.escape(k), folded) for k in keys[1:])), None)
         if m:
             name = index.upper() if index != "par index" else "PAR Index"
-            found.append(Entity("index", name, (short, long), text[m.start():m.end()]))
+            found.append(Entity("index", name, keys, text[m.start():m.end()]))
     for doc in register.named(text):  # "57-NQ/TU" in any case, or "Nghị quyết 57" by its number
         if doc.key:
             found.append(Entity("document", doc.key, (fold(doc.key),), doc.surface))
@@ -102,7 +112,25 @@ def _bounds_period(text: str, year: re.Match) -> bool:
 def single_years(text: str) -> set[str]:
     """The years `text` names on their own: a year that opens or closes a period ("giai đoạn
     2016 – 2020") is not that year."""
-    return {m.group(0) for m in _YEAR.finditer(text) if not _bounds_period(text, m)}
+    return {year for _, _, year in year_mentions(text)}
+
+
+def year_mentions(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, year) of each year `text` names on its own, in order."""
+    return [(m.start(), m.end(), m.group(0)) for m in _YEAR.finditer(text) if not _bounds_period(text, m)]
+
+
+def of_asked_year(text: str, years: tuple[Entity, ...]) -> Callable[[int, int], bool]:
+    """Whether the span text[a:b] is about one of the asked years: the last year named before it is
+    one of them ("năm 2016 xếp thứ 60/63; … năm 2019 xếp thứ 55/63": 55/63 for 2019). A year after a
+    figure is mostly what it is compared with ("60/63, tụt 17 bậc so với năm 2020")."""
+    asked = {k for e in years for k in e.keys}
+    mentions = year_mentions(text)
+
+    def fits(a: int, b: int) -> bool:
+        before = [year for _, end, year in mentions if end <= a]
+        return bool(before) and before[-1] in asked
+    return fits
 
 
 def _contains(haystack: str, key: str, kind: str = "") -> bool:

@@ -8,7 +8,7 @@ question and the sentence share, since an answer usually stands next to what the
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from .. import register
@@ -35,9 +35,11 @@ _TITLE_WORDS = frozenset(modern_tones(w.lower()) for w in (
 PERSON_CUE = re.compile(r"(?:đồng chí|ông|bà|anh|chị|tác giả|Mr\.?|Mrs\.?|Ms\.?|Dr\.?)\s+$", re.I)
 _UNITS = r"tỉnh|thành phố|TP\.?|huyện|quận|xã|phường|thị xã|thị trấn"  # administrative units
 _PLACE_CUE = re.compile(rf"(?:{_UNITS}|ở|tại|nước|vùng|đến|từ)\s+$", re.I)
-# "Quận HamPyeong", "huyện Thanh Liêm", "sông Kinh Thủy": a place, not a person
+# "Quận HamPyeong", "huyện Thanh Liêm", "sông Kinh Thủy", "Khu đô thị Bắc Châu Giang", "đường Lê Lợi": a place,
+# not a person
 _PLACE_HEAD = re.compile(rf"(?:{_UNITS})\s", re.I)
-_PLACE_BEFORE = re.compile(rf"(?:{_UNITS}|sông|núi|đảo|hồ|đèo)\s+$", re.I)
+_PLACE_BEFORE = re.compile(rf"(?<!\w)(?:{_UNITS}|sông|núi|đảo|hồ|đèo|khu|đô thị|công nghiệp|thôn|bản|xóm|làng|đường"
+                           r"|phố|cầu|cảng)\s+$", re.I)
 _ORG_HEAD = re.compile(r"(?:Sở|Ban|Ủy ban|UBND|HĐND|Bộ|Hội đồng|Hội|Tỉnh ủy|Huyện ủy|Đảng bộ|Công ty|Tập đoàn|Trung tâm"
                        r"|Viện|Trường|Cục|Tổng cục|Văn phòng|Mặt trận|Đoàn|Quỹ|Ngân hàng|Đại học|Học viện|[A-ZĐ]{2,})\b")
 _DOC_KIND = re.compile(r"(?:nghị quyết|quyết định|kết luận|chỉ thị|kế hoạch|công văn|nghị định|thông tư|đề án"
@@ -61,7 +63,8 @@ class Candidate:
 
 def name_runs(text: str) -> list[tuple[int, int]]:
     """Runs of capitalised words (only spaces between them), without the office or function words
-    that open them ("Chủ tịch UBND tỉnh Trương Quốc Huy" → "Trương Quốc Huy")."""
+    that open them ("Chủ tịch UBND tỉnh Trương Quốc Huy" → "Trương Quốc Huy"). A word all in capitals
+    is an acronym; a run mostly of such words is a headline ("QUYẾT TÂM THỰC HIỆN …"), no name."""
     runs: list[list[re.Match]] = []
     prev_end = -1
     for m in _TOKEN.finditer(text):
@@ -81,6 +84,9 @@ def name_runs(text: str) -> list[tuple[int, int]]:
         prev_end = m.end()
     out = []
     for words in runs:
+        capitals = sum(len(w.group(0)) > 1 and w.group(0).isupper() for w in words)
+        if capitals > 1 and 2 * capitals > len(words):
+            continue
         while words and (modern_tones(words[0].group(0).rstrip(".").lower()) in _TITLE_WORDS or words[0].group(0) in _JOINERS):
             words.pop(0)
         while words and words[-1].group(0) in _JOINERS:
@@ -120,7 +126,7 @@ def candidates(kind: str, text: str) -> list[Candidate]:
     if kind == "person":
         return [Candidate(a, b, bool(PERSON_CUE.search(text[max(0, a - 12):a]))) for a, b in runs
                 if not (_ORG_HEAD.match(text[a:b]) or _PLACE_HEAD.match(text[a:b]) or _ACRONYM.fullmatch(text[a:b])
-                        or _PLACE_BEFORE.search(text[max(0, a - 8):a]))]
+                        or _PLACE_BEFORE.search(text[max(0, a - 14):a]))]
     if kind == "place":  # an acronym ("PAPI", "UBND") names an index or a body, not a place
         return [Candidate(a, b, bool(_PLACE_CUE.search(text[max(0, a - 12):a]))) for a, b in runs
                 if not _ACRONYM.fullmatch(text[a:b])]
@@ -129,10 +135,14 @@ def candidates(kind: str, text: str) -> list[Candidate]:
     return []
 
 
-def choose(kind: str, text: str, question: Mapping[str, float], pairs: Collection[str] = ()) -> tuple[int, int] | None:
+def choose(kind: str, text: str, question: Mapping[str, float], pairs: Collection[str] = (),
+           about: Callable[[int, int], bool] | None = None) -> tuple[int, int] | None:
     """The best (start, end) of a span of `kind` in `text`, or None. `question` maps the question's
-    folded words to their weights (IDF), `pairs` holds its adjacent word pairs ("bi_thu")."""
+    folded words to their weights (IDF), `pairs` holds its adjacent word pairs ("bi_thu"). When some
+    spans are `about` what the question names (the year asked), only those."""
     cands = [c for c in candidates(kind, text) if _new_share(text[c.start:c.end], question) > 0.5]
+    if about and any(about(c.start, c.end) for c in cands):
+        cands = [c for c in cands if about(c.start, c.end)]
     if kind == "date" and not register.asks_issue(question):  # a cited document's own date is no event's
         own = register.own_dates(text)
         cands = [c for c in cands if not any(a <= c.start < b for a, b in own)]
