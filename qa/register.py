@@ -276,13 +276,10 @@ def asks_issue(words: Collection[str]) -> bool:
 
 
 def own_dates(text: str) -> list[tuple[int, int]]:
-    """Where the text gives a cited document's own date, right after its number ("Nghị quyết số
-    57-NQ/TU, ngày 18/1/2013"): that is when the document was issued, not when what the text tells of happened."""
-    out = []
-    for m in DOC_NUMBER.finditer(text):
-        if d := _DATE_AFTER.match(text, m.end()):
-            out.append((d.start(), d.end()))
-    return out
+    """Where the text gives a cited document's own words after its number: its date ("Nghị quyết số
+    57-NQ/TU, ngày 18/1/2013"), when it was issued, and its subject ("… về cải cách hành chính đến năm
+    2015"); a date in them is not when what the text tells of happened."""
+    return [(m.number_end, m.end) for m in extract(text) if not m.short]
 
 
 def extract(text: str) -> tuple[Mention, ...]:

@@ -151,6 +151,24 @@ def test_a_cited_documents_own_date_answers_only_when_it_was_issued():
         assert text[a:b] == "ngày 5/3/2016"
 
 
+def test_a_date_in_a_cited_documents_subject_is_no_events_and_the_dateline_is():
+    from qa.answer import assemble, select, spans
+    from qa.records import Article
+
+    # "đến năm 2020" belongs to the resolution's subject; what the meeting reviewed happened on the day
+    # the article's lead opens with
+    text = ("Hội nghị Ban Thường vụ Tỉnh ủy Cao Bằng\n\nSáng 14/9/2022, Ban Thường vụ Tỉnh ủy Cao Bằng tổ chức "
+            "hội nghị kỳ thứ 12. Đồng chí Trần Hồng Minh chủ trì.\n\nHội nghị đã xem xét báo cáo sơ kết Nghị "
+            "quyết số 05-NQ/TU, ngày 2/3/2016 của Tỉnh ủy về phát triển du lịch đến năm 2020.\n")
+    article = Article("a", "a.txt", text)
+    start = text.index("Hội nghị đã")
+    end = text.index("2020.") + 5
+    question = select.QuestionTerms({"xem": 2.0, "xet": 2.0, "05-nq/tu": 3.0, "so": 1.0, "ket": 1.0}, frozenset())
+    assert spans.choose("date", text[start:end], question.weights) is None
+    short = assemble.short_answer("date", start, end, article, question)
+    assert short is not None and text[short.start:short.end] == short.text == "14/9/2022"
+
+
 def test_a_place_is_not_a_person():
     from qa.answer import spans
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import provinces
 from ..records import Answer, Article, Citation, Hit, Quote, Span
-from ..text import fold, terms
+from ..text import fold, sentence_spans, terms
 from . import entities, select, spans
 from .kinds import expected_kind
 
@@ -169,6 +169,19 @@ def short_answer(kind: str, start: int, end: int, article: Article, qt: select.Q
         return Span(article.id, a, b, article.text[a:b])
     if kind == "place":
         return _province_span(article, start)
+    if kind == "date":
+        return _dateline_span(article, start)
+    return None
+
+
+def _dateline_span(article: Article, before: int) -> Span | None:
+    """For a date question whose sentence names no date: the dateline of the nearest sentence before it
+    that has one ("Sáng 20/4/2021, Ban Thường vụ Tỉnh ủy tổ chức hội nghị …"), the day of the event the
+    news article reports and its later sentences go on about ("hội nghị đã xem xét …")."""
+    for a, _ in reversed(sentence_spans(article.text, 0, before)):
+        found = spans.dateline(article.text[a:before])
+        if found:
+            return Span(article.id, a + found[0], a + found[1], article.text[a + found[0]:a + found[1]])
     return None
 
 

@@ -103,6 +103,17 @@ def _single_name(word: str) -> bool:
     return len(word) > 2 and not has_diacritics(word) and not is_vietnamese_syllable(word)
 
 
+# A news sentence that opens with when what it tells of happened: "Sáng 20/4/2021, …", "Ngày 22/6, …"
+_DATELINE = re.compile(r"\s*(?:(?:sáng|chiều|trưa|tối|đêm)\s+(?:ngày\s+)?|ngày\s+)(\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{4})?)"
+                       r"\s*,", re.I)
+
+
+def dateline(sentence: str) -> tuple[int, int] | None:
+    """The date a sentence opens with as its dateline ("Sáng 20/4/2021, Ban Thường vụ … họp"), or None."""
+    m = _DATELINE.match(sentence)
+    return (m.start(1), m.end(1)) if m and _is_day_month(m.group(1)) else None
+
+
 def _is_day_month(span: str) -> bool:
     parts = re.findall(r"\d+", span)
     return len(parts) != 2 or (1 <= int(parts[0]) <= 31 and 1 <= int(parts[1]) <= 12)
