@@ -155,15 +155,16 @@ def _province_span(article: Article, before: int) -> Span | None:
 
 
 def short_answer(kind: str, start: int, end: int, article: Article, qt: select.QuestionTerms,
-                 years: tuple[entities.Entity, ...] = ()) -> Span | None:
+                 named: tuple[entities.Entity, ...] = ()) -> Span | None:
     """The span of the expected kind inside the chosen sentence `article.text[start:end]` (a place may
     be the article's province). Only the best sentence: when a neighbour is quoted beside it, its
     names mislead more often than they help (0.5.0, 2026-12-02, XQuAD person questions: EM 47 against
-    35 % on the report half)."""
+    35 % on the report half). `named`: the question's entities (the year asked, the province and
+    document that only say which passage)."""
     if kind == "sentence":
         return None
     text = article.text[start:end]
-    found = spans.choose(kind, text, qt.weights, qt.pairs, entities.of_asked_year(text, years) if years else None)
+    found = spans.choose(kind, text, qt.weights, qt.pairs, entities.of_asked(text, named), entities.context_words(named))
     if found:
         a, b = start + found[0], start + found[1]
         return Span(article.id, a, b, article.text[a:b])
@@ -261,7 +262,7 @@ def compose(
     if probability < threshold:
         return Answer(question, _not_found(named), (), False, related=related, answer_type=kind,
                       confidence=probability)
-    short = short_answer(kind, best.start, best.end, articles[best.citation.article_id], qt, years)
+    short = short_answer(kind, best.start, best.end, articles[best.citation.article_id], qt, named)
     quotes = tuple(Quote(c.citation.n, c.citation.article_id, c.start, c.end, c.text) for c in quoted)
     lead = f"{short.text} — " if short else ""
     text = f"{lead}{' '.join(c.text for c in quoted)} [{best.citation.n}]"

@@ -15,7 +15,7 @@ from .. import provinces, register
 from ..expand import ABBREVIATIONS
 from ..records import Article
 from ..register import DOC_KIND  # noqa: F401 - defined with the register's kinds; followup imports it from here
-from ..text import find_word, fold
+from ..text import find_word, fold, tokens
 from .spans import PERSON_CUE, name_runs
 
 INDEXES = ("par index", "papi", "sipas", "pci", "dti")
@@ -27,6 +27,10 @@ _CODE = re.compile(r"(?<![\w/-])(?=[\w/-]*\d)(?=[\w/-]*[A-ZĐ])[\w]+(?:[-/.][\w]
 _SURNAMES = frozenset(fold(s) for s in (
     "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Trương Đinh Lâm Mai Trịnh Đào Hà Lương"
     " Tô Tạ Cao Lưu Chu Thái Triệu Văn Quách Kiều Khổng Vương Doãn Mạc Nông Hứa Lò Lục Giáp Hoàng").split())
+
+
+def _index_name(index: str) -> str:
+    return index.upper() if index != "par index" else "PAR Index"
 
 
 def _index_keys(index: str) -> tuple[str, ...]:
@@ -83,8 +87,7 @@ def of_question(text: str) -> tuple[Entity, ...]:
         keys = _index_keys(index)
         m = find_word(folded, keys[0]) or next(filter(None, (re.search(re.escape(k), folded) for k in keys[1:])), None)
         if m:
-            name = index.upper() if index != "par index" else "PAR Index"
-            found.append(Entity("index", name, keys, text[m.start():m.end()]))
+            found.append(Entity("index", _index_name(index), keys, text[m.start():m.end()]))
     for doc in register.named(text):  # "57-NQ/TU" in any case, or "Nghị quyết 57" by its number
         if doc.key:
             found.append(Entity("document", doc.key, (fold(doc.key),), doc.surface))
@@ -120,16 +123,43 @@ def year_mentions(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group(0)) for m in _YEAR.finditer(text) if not _bounds_period(text, m)]
 
 
-def of_asked_year(text: str, years: tuple[Entity, ...]) -> Callable[[int, int], bool]:
-    """Whether the span text[a:b] is about one of the asked years: the last year named before it is
-    one of them ("năm 2016 xếp thứ 60/63; … năm 2019 xếp thứ 55/63": 55/63 for 2019). A year after a
-    figure is mostly what it is compared with ("60/63, tụt 17 bậc so với năm 2020")."""
-    asked = {k for e in years for k in e.keys}
-    mentions = year_mentions(text)
+def context_words(named: tuple[Entity, ...]) -> frozenset[str]:
+    """The folded words of the provinces, documents and indices a question names: the passage must hold them
+    (`missing`), so they say which passage, not where in its sentence the answer stands ("02" right
+    after "Nghị quyết 08-NQ/TU đề ra" is not the "07 mục tiêu cụ thể" asked about)."""
+    return frozenset(fold(t) for e in named if e.kind in ("province", "document", "index") for t in tokens(e.surface))
+
+
+def index_mentions(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, name) of each index the text names (short or long form), in order."""
+    folded = fold(text)  # NFC text folds letter for letter, so offsets carry over
+    found = []
+    for index in INDEXES:
+        keys = _index_keys(index)
+        pattern = "|".join([rf"(?<!\w){re.escape(keys[0])}(?!\w)", *map(re.escape, keys[1:])])
+        found += [(m.start(), m.end(), _index_name(index)) for m in re.finditer(pattern, folded)]
+    return sorted(found)
+
+
+def of_asked(text: str, named: tuple[Entity, ...]) -> Callable[[int, int], bool] | None:
+    """Whether the span text[a:b] is about the years and the index the question names: for each of
+    those kinds the sentence names, the last one named before the span is one asked ("năm 2016 xếp
+    thứ 60/63; … năm 2019 xếp thứ 55/63": 55/63 for 2019; "(PAR Index) xếp thứ 60/63 …; (PAPI) … xếp
+    thứ 07": 07 for PAPI). A year or index after a figure is mostly what it is compared with ("tụt 17
+    bậc so với năm 2020"). None when the question names neither."""
+    asked = {kind: {k if kind == "year" else e.name for e in named if e.kind == kind for k in e.keys}
+             for kind in ("year", "index")}
+    mentions = {"year": year_mentions(text), "index": index_mentions(text)}
+    kinds = [k for k in asked if asked[k] and mentions[k]]
+    if not kinds:
+        return None
 
     def fits(a: int, b: int) -> bool:
-        before = [year for _, end, year in mentions if end <= a]
-        return bool(before) and before[-1] in asked
+        for kind in kinds:
+            before = [value for _, end, value in mentions[kind] if end <= a]
+            if not before or before[-1] not in asked[kind]:
+                return False
+        return True
     return fits
 
 

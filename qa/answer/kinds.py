@@ -34,7 +34,8 @@ def _alt(words) -> str:
 _VI_RULES: tuple[tuple[str, str], ...] = (
     ("sentence", r"\b(?:tại sao|vì sao|vì lý do gì|lý do gì|như thế nào|ra sao|thế nào|bằng cách nào)\b"),
     ("date", rf"\b(?:khi nào|bao giờ|lúc nào|hồi nào|(?:{_alt(_TIME_NOUNS)}) (?:nào|mấy|bao nhiêu))\b"),
-    ("document", rf"\b(?:{_alt(_DOC_NOUNS)})(?: số)? {_WHICH}\b|\bsố hiệu\b|\bsố ký hiệu\b"),
+    ("document", rf"\b(?:{_alt(_DOC_NOUNS)})(?: số)? {_WHICH}\b|\b(?:{_alt(_DOC_NOUNS)}) số mấy\b|\bsố hiệu\b"
+                 r"|\bsố ký hiệu\b"),
     ("place", rf"\b(?:ở đâu|tại đâu|đâu|(?:{_alt(_PLACE_NOUNS)}) nào)\b"),
     ("organisation", rf"\b(?:{_alt(_ORG_NOUNS)}) nào\b"),
     ("person", rf"\b(?:là ai|ai|(?:{_alt(_PERSON_NOUNS)}) nào|tên (?:là )?gì)\b"),

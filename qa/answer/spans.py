@@ -123,9 +123,11 @@ def candidates(kind: str, text: str) -> list[Candidate]:
     """Spans of `text` that have the form of an answer of this kind."""
     if kind == "number":
         spans = [(m.start(), m.end()) for m in _NUMBER.finditer(text)]
+        # a day/month is a date with its year or "ngày"; bare, it may be a share ("02/08 chỉ số thành phần")
         dates = [(m.start(), m.end()) for m in _DATE.finditer(text)
-                 if _is_day_month(m.group(0)) and re.search(r"\d{4}|/", m.group(0))]
-        spans = [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in dates)]
+                 if _is_day_month(m.group(0)) and re.search(r"\d{4}|ngày", m.group(0), re.I)]
+        codes = [(m.start(), m.end()) for m in DOC_NUMBER.finditer(text)]  # "08" of "08-NQ/TU" counts nothing
+        spans = [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in dates + codes)]
         return [Candidate(a, b, False) for a, b in spans]
     if kind == "date":
         return [Candidate(m.start(), m.end(), bool(re.search(r"\d{4}|ngày|tháng", m.group(0), re.I)))
@@ -139,18 +141,19 @@ def candidates(kind: str, text: str) -> list[Candidate]:
                 if not (_ORG_HEAD.match(text[a:b]) or _PLACE_HEAD.match(text[a:b]) or _ACRONYM.fullmatch(text[a:b])
                         or _PLACE_BEFORE.search(text[max(0, a - 14):a]))]
     if kind == "place":  # an acronym ("PAPI", "UBND") names an index or a body, not a place
-        return [Candidate(a, b, bool(_PLACE_CUE.search(text[max(0, a - 12):a]))) for a, b in runs
-                if not _ACRONYM.fullmatch(text[a:b])]
+        return [Candidate(a, b, bool(_PLACE_CUE.search(text[max(0, a - 12):a]) or _PLACE_HEAD.match(text[a:b])))
+                for a, b in runs if not _ACRONYM.fullmatch(text[a:b])]
     if kind == "organisation":
         return [Candidate(a, b, bool(_ORG_HEAD.match(text[a:b]))) for a, b in runs]
     return []
 
 
 def choose(kind: str, text: str, question: Mapping[str, float], pairs: Collection[str] = (),
-           about: Callable[[int, int], bool] | None = None) -> tuple[int, int] | None:
+           about: Callable[[int, int], bool] | None = None, context: Collection[str] = ()) -> tuple[int, int] | None:
     """The best (start, end) of a span of `kind` in `text`, or None. `question` maps the question's
     folded words to their weights (IDF), `pairs` holds its adjacent word pairs ("bi_thu"). When some
-    spans are `about` what the question names (the year asked), only those."""
+    spans are `about` what the question names (the year and index asked), only those. `context`: question words
+    that do not tie a span to the question (entities.context_words)."""
     cands = [c for c in candidates(kind, text) if _new_share(text[c.start:c.end], question) > 0.5]
     if about and any(about(c.start, c.end) for c in cands):
         cands = [c for c in cands if about(c.start, c.end)]
@@ -159,7 +162,7 @@ def choose(kind: str, text: str, question: Mapping[str, float], pairs: Collectio
         cands = [c for c in cands if not any(a <= c.start < b for a, b in own)]
     if not cands:
         return None
-    runs = _shared_runs(text, question, pairs)
+    runs = _shared_runs(text, {w: v for w, v in question.items() if w not in context} if context else question, pairs)
     if kind == "person":
         runs = [r for r in runs if not _modified_office(text, r[0], question)]
     top = max((w for _, _, w in runs), default=1.0) or 1.0
@@ -170,10 +173,18 @@ def choose(kind: str, text: str, question: Mapping[str, float], pairs: Collectio
             after = a >= c.end
             gap = text[c.end:a] if after else text[b:c.start] if c.start >= b else ""
             near = max(near, w / top / (1.0 + len(_WORD.findall(gap)) / NEAR_WORDS) / _breaks(kind, gap, after))
-        return near + (CUE_BONUS if c.cue else 0.0), -c.start
+        asked_unit = kind == "place" and _unit_of(text, c) in question  # "quận nào" asks for the quận
+        return near + (CUE_BONUS if c.cue else 0.0) + (CUE_BONUS if asked_unit else 0.0), -c.start
 
     best = max(cands, key=score)
     return best.start, best.end
+
+
+def _unit_of(text: str, c: Candidate) -> str:
+    """The administrative unit a place span is headed by or follows ("Quận HamPyeong", "tỉnh Jeollanam"),
+    folded; "" without one."""
+    m = _PLACE_HEAD.match(text, c.start) or re.search(rf"(?<!\w)({_UNITS})\s+$", text[max(0, c.start - 12):c.start], re.I)
+    return fold(m.group(0).split()[0] if m.re is _PLACE_HEAD else m.group(1)).lower() if m else ""
 
 
 def _breaks(kind: str, gap: str, after: bool) -> float:
@@ -210,7 +221,9 @@ def _shared_runs(text: str, question: Mapping[str, float], pairs: Collection[str
     return [(a, b, sum(ws) * len(ws)) for a, b, ws in runs]
 
 
-_CUE_WORDS = frozenset(fold(w) for w in "ngày tháng năm vào thứ số lúc".split())
+# words that say what a span is rather than which one: "ngày", "năm" of a date, the unit of a place ("Quận
+# HamPyeong" answers "quận nào"); single syllables that are no part of a person's name when folded
+_CUE_WORDS = frozenset(fold(w) for w in "ngày tháng năm vào thứ số lúc tỉnh huyện quận xã".split())
 
 
 def _new_share(span: str, question_terms: Mapping[str, float]) -> float:
