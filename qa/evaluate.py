@@ -142,9 +142,10 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 def seed_cases(path: Path) -> list[Case]:
     """Questions about already-ingested articles (fields: question, article, passage_contains,
-    answer_contains; `"answerable": false` for a question no article answers; optional history)."""
+    answer_contains, optional answers (the short answers, for EM/F1); `"answerable": false` for a question no article answers; optional history)."""
     return [Case(r.get("id", str(i)), r["question"], r.get("lang", "vi"), gold_file=r.get("article"),
                  passage_contains=tuple(r.get("passage_contains", ())), answer_contains=tuple(r.get("answer_contains", ())),
+                 answers=tuple(normalize(a) for a in r.get("answers", ())),
                  answerable=bool(r.get("answerable", True)), history=tuple(r.get("history", ())))
             for i, r in enumerate(_read_jsonl(path))]
 
@@ -181,11 +182,12 @@ def judge(case: Case, answer: Answer) -> Result:
     rank = gold_rank(case, answer.citations or answer.related)  # retrieval is judged on what was found either way
     quoted = "\n".join([s.text for s in answer.sentences] + ([answer.short_answer.text] if answer.short_answer else []))
     hit = em = f1 = None
-    if case.answerable and case.answers:
-        hit = answer.found and any(a in quoted for a in case.answers)
-        em, f1 = exact_f1(answer.short_answer.text, case.answers) if answer.found and answer.short_answer else (0.0, 0.0)
-    elif case.answerable and case.answer_contains:
+    if case.answerable and case.answer_contains:  # every one in the answer's own sentences
         hit = answer.found and all(s in quoted for s in case.answer_contains)
+    elif case.answerable and case.answers:
+        hit = answer.found and any(a in quoted for a in case.answers)
+    if case.answerable and case.answers:
+        em, f1 = exact_f1(answer.short_answer.text, case.answers) if answer.found and answer.short_answer else (0.0, 0.0)
     return Result(case, rank, answer.found, hit, em, f1, 0.0)
 
 
