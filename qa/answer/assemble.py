@@ -159,8 +159,8 @@ def short_answer(kind: str, start: int, end: int, article: Article, qt: select.Q
     """The span of the expected kind inside the chosen sentence `article.text[start:end]` (a place may
     be the article's province). Only the best sentence: when a neighbour is quoted beside it, its
     names mislead more often than they help (0.5.0, 2026-12-02, XQuAD person questions: EM 47 against
-    35 % on the report half). `named`: the question's entities (the year asked, the province and
-    document that only say which passage)."""
+    35 % on the report half). `named`: the question's entities (the year and index asked, and the
+    province, document and index words that only say which passage)."""
     if kind == "sentence":
         return None
     text = article.text[start:end]

@@ -37,7 +37,8 @@ _UNITS = r"tỉnh|thành phố|TP\.?|huyện|quận|xã|phường|thị xã|th�
 _PLACE_CUE = re.compile(rf"(?:{_UNITS}|ở|tại|nước|vùng|đến|từ)\s+$", re.I)
 # "Quận HamPyeong", "huyện Thanh Liêm", "sông Kinh Thủy", "Khu đô thị Bắc Châu Giang", "đường Lê Lợi": a place,
 # not a person
-_PLACE_HEAD = re.compile(rf"(?:{_UNITS})\s", re.I)
+_PLACE_HEAD = re.compile(rf"({_UNITS})\s", re.I)
+_UNIT_BEFORE = re.compile(rf"(?<!\w)({_UNITS})\s+$", re.I)
 _PLACE_BEFORE = re.compile(rf"(?<!\w)(?:{_UNITS}|sông|núi|đảo|hồ|đèo|khu|đô thị|công nghiệp|thôn|bản|xóm|làng|đường"
                            r"|phố|cầu|cảng)\s+$", re.I)
 _ORG_HEAD = re.compile(r"(?:Sở|Ban|Ủy ban|UBND|HĐND|Bộ|Hội đồng|Hội|Tỉnh ủy|Huyện ủy|Đảng bộ|Công ty|Tập đoàn|Trung tâm"
@@ -173,7 +174,8 @@ def choose(kind: str, text: str, question: Mapping[str, float], pairs: Collectio
             after = a >= c.end
             gap = text[c.end:a] if after else text[b:c.start] if c.start >= b else ""
             near = max(near, w / top / (1.0 + len(_WORD.findall(gap)) / NEAR_WORDS) / _breaks(kind, gap, after))
-        asked_unit = kind == "place" and _unit_of(text, c) in question  # "quận nào" asks for the quận
+        unit = _unit_of(text, c) if kind == "place" else ""  # "quận nào" asks for the quận
+        asked_unit = bool(unit) and all(w in question for w in unit.split())
         return near + (CUE_BONUS if c.cue else 0.0) + (CUE_BONUS if asked_unit else 0.0), -c.start
 
     best = max(cands, key=score)
@@ -183,8 +185,8 @@ def choose(kind: str, text: str, question: Mapping[str, float], pairs: Collectio
 def _unit_of(text: str, c: Candidate) -> str:
     """The administrative unit a place span is headed by or follows ("Quận HamPyeong", "tỉnh Jeollanam"),
     folded; "" without one."""
-    m = _PLACE_HEAD.match(text, c.start) or re.search(rf"(?<!\w)({_UNITS})\s+$", text[max(0, c.start - 12):c.start], re.I)
-    return fold(m.group(0).split()[0] if m.re is _PLACE_HEAD else m.group(1)).lower() if m else ""
+    m = _PLACE_HEAD.match(text, c.start) or _UNIT_BEFORE.search(text[max(0, c.start - 12):c.start])
+    return re.sub(r"[^\w ]", "", fold(m.group(1)).lower()) if m else ""
 
 
 def _breaks(kind: str, gap: str, after: bool) -> float:
