@@ -28,7 +28,11 @@ fi
 # Everything, the test tools included, at the locked versions. torch is locked as its CPU build
 # (2.13.0+cpu, ~190 MB; a bare `torch` from PyPI is a multi-GB CUDA build): pip takes it from the PyTorch
 # CPU index (PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu) or a local wheel folder (find-links).
-.venv/bin/python -m pip install -q --require-hashes -r "$LOCK"
+# --no-deps: the lock holds every package, so pip resolves nothing itself; a new upstream release (lxml
+# 6.2.0, 2026-12-03, re-adding the extra that justext asks for) cannot make pip reach past the lock. pip check
+# then proves the locked set complete and consistent.
+.venv/bin/python -m pip install -q --no-deps --require-hashes -r "$LOCK"
+.venv/bin/python -m pip check -q >/dev/null || { .venv/bin/python -m pip check; exit 1; }
 # The project itself, without touching the locked dependencies (setuptools comes from the lock).
 .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 .venv/bin/qa setup
