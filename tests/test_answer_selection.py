@@ -183,9 +183,9 @@ def test_a_headline_in_capitals_and_a_named_place_are_no_person():
     from qa.answer import spans
 
     # a run mostly of words in capitals is a headline; one acronym alone ("UNESCO") is still a name
-    # (of a body, not a person); a name after "khu đô thị", "đường" is a place
+    # (of a body, not a person); a name after "khu đô thị", "đường", or listed after a place, is a place
     text = ("QUYẾT TÂM THỰC HIỆN THẮNG LỢI NGHỊ QUYẾT ĐẠI HỘI TỈNH LẠNG SƠN. Bà Lâm Thị Phương Thanh chủ trì, "
-            "cùng UNESCO, bàn về Khu đô thị Bắc Châu Giang và đường Trần Hưng Đạo.")
+            "cùng UNESCO, bàn về Khu đô thị Bắc Châu Giang và đường Trần Hưng Đạo, các xã Đinh Xá và Trịnh Xá.")
     assert "UNESCO" in [text[a:b] for a, b in spans.name_runs(text)]
     found = [text[c.start:c.end] for c in spans.candidates("person", text)]
     assert found == ["Lâm Thị Phương Thanh"], found
@@ -241,6 +241,15 @@ def test_an_index_written_with_an_abbreviated_long_form_is_that_index():
     article = Article("a", "a.txt", "Năm 2019 chỉ số CCHC cấp tỉnh xếp thứ 55/63.")
     assert missing(of_question("Năm 2019 chỉ số PAR Index xếp thứ mấy?"), article, article.text) == []
     assert [e.name for e in missing(of_question("Năm 2019 chỉ số PAPI xếp thứ mấy?"), article, article.text)] == ["PAPI"]
+
+
+def test_people_listed_together_are_all_people():
+    from qa.answer import spans
+
+    # people listed together, and a full name listed after a place, are people
+    text = "Dự họp có ông Nguyễn Văn An và Trần Thị Bình; đại diện huyện Lý Nhân, Hoàng Văn Cường, Phó Chủ tịch."
+    found = [text[c.start:c.end] for c in spans.candidates("person", text)]
+    assert found == ["Nguyễn Văn An", "Trần Thị Bình", "Hoàng Văn Cường"], found
 
 
 def test_a_deputy_is_not_the_office_holder_asked_about():

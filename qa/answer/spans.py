@@ -41,6 +41,7 @@ _PLACE_HEAD = re.compile(rf"({_UNITS})\s", re.I)
 _UNIT_BEFORE = re.compile(rf"(?<!\w)({_UNITS})\s+$", re.I)
 _PLACE_BEFORE = re.compile(rf"(?<!\w)(?:{_UNITS}|sông|núi|đảo|hồ|đèo|khu|đô thị|công nghiệp|thôn|bản|xóm|làng|đường"
                            r"|phố|cầu|cảng)\s+$", re.I)
+_LISTED = re.compile(r"\s*(?:,|và|hoặc|,\s*và)\s*", re.I)  # between two items of one list
 _ORG_HEAD = re.compile(r"(?:Sở|Ban|Ủy ban|UBND|HĐND|Bộ|Hội đồng|Hội|Tỉnh ủy|Huyện ủy|Đảng bộ|Công ty|Tập đoàn|Trung tâm"
                        r"|Viện|Trường|Cục|Tổng cục|Văn phòng|Mặt trận|Đoàn|Quỹ|Ngân hàng|Đại học|Học viện|[A-ZĐ]{2,})\b")
 _DOC_KIND = re.compile(r"(?:nghị quyết|quyết định|kết luận|chỉ thị|kế hoạch|công văn|nghị định|thông tư|đề án"
@@ -138,9 +139,18 @@ def candidates(kind: str, text: str) -> list[Candidate]:
         return out or [Candidate(a, b, bool(_DOC_KIND.search(text[:a] + " "))) for a, b in name_runs(text)]
     runs = name_runs(text)
     if kind == "person":
-        return [Candidate(a, b, bool(PERSON_CUE.search(text[max(0, a - 12):a]))) for a, b in runs
-                if not (_ORG_HEAD.match(text[a:b]) or _PLACE_HEAD.match(text[a:b]) or _ACRONYM.fullmatch(text[a:b])
-                        or _PLACE_BEFORE.search(text[max(0, a - 14):a]))]
+        out, place_end = [], -1
+        for a, b in runs:
+            # a place, or a name of two words listed right after one ("xã Đinh Xá và Trịnh Xá"), is no person;
+            # a Vietnamese person's name mostly has three ("huyện Lý Nhân, Trần Văn Cường, …")
+            if _PLACE_HEAD.match(text[a:b]) or _PLACE_BEFORE.search(text[max(0, a - 14):a]) \
+                    or (place_end >= 0 and _LISTED.fullmatch(text[place_end:a]) and len(text[a:b].split()) <= 2):
+                place_end = b
+                continue
+            place_end = -1
+            if not (_ORG_HEAD.match(text[a:b]) or _ACRONYM.fullmatch(text[a:b])):
+                out.append(Candidate(a, b, bool(PERSON_CUE.search(text[max(0, a - 12):a]))))
+        return out
     if kind == "place":  # an acronym ("PAPI", "UBND") names an index or a body, not a place
         return [Candidate(a, b, bool(_PLACE_CUE.search(text[max(0, a - 12):a]) or _PLACE_HEAD.match(text[a:b])))
                 for a, b in runs if not _ACRONYM.fullmatch(text[a:b])]
