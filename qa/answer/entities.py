@@ -42,6 +42,12 @@ def _index_keys(index: str) -> tuple[str, ...]:
     return (fold(index), long, *shortened)
 
 
+_INDEXED = tuple((_index_name(i), _index_keys(i)) for i in INDEXES)  # (name, folded keys), built once
+# any form of each index: the short one as a whole word, the long ones anywhere
+_INDEX_ANY = {name: re.compile("|".join([rf"(?<!\w){re.escape(keys[0])}(?!\w)", *map(re.escape, keys[1:])]))
+              for name, keys in _INDEXED}
+
+
 @dataclass(frozen=True)
 class Entity:
     """Something the question names: `keys` (folded), any of which a passage must contain."""
@@ -83,11 +89,10 @@ def of_question(text: str) -> tuple[Entity, ...]:
             kind = "thành phố" if name in _CITIES else "tỉnh"
             found.append(Entity("province", f"{kind} {name}", _province_keys(name), text[a:b]))
     folded = fold(text)  # NFC text folds letter for letter, so offsets carry over
-    for index in INDEXES:
-        keys = _index_keys(index)
+    for name, keys in _INDEXED:
         m = find_word(folded, keys[0]) or next(filter(None, (re.search(re.escape(k), folded) for k in keys[1:])), None)
         if m:
-            found.append(Entity("index", _index_name(index), keys, text[m.start():m.end()]))
+            found.append(Entity("index", name, keys, text[m.start():m.end()]))
     for doc in register.named(text):  # "57-NQ/TU" in any case, or "Nghị quyết 57" by its number
         if doc.key:
             found.append(Entity("document", doc.key, (fold(doc.key),), doc.surface))
@@ -133,12 +138,7 @@ def context_words(named: tuple[Entity, ...]) -> frozenset[str]:
 def index_mentions(text: str) -> list[tuple[int, int, str]]:
     """(start, end, name) of each index the text names (short or long form), in order."""
     folded = fold(text)  # NFC text folds letter for letter, so offsets carry over
-    found = []
-    for index in INDEXES:
-        keys = _index_keys(index)
-        pattern = "|".join([rf"(?<!\w){re.escape(keys[0])}(?!\w)", *map(re.escape, keys[1:])])
-        found += [(m.start(), m.end(), _index_name(index)) for m in re.finditer(pattern, folded)]
-    return sorted(found)
+    return sorted((m.start(), m.end(), name) for name, pattern in _INDEX_ANY.items() for m in pattern.finditer(folded))
 
 
 def of_asked(text: str, named: tuple[Entity, ...]) -> Callable[[int, int], bool] | None:
@@ -147,8 +147,8 @@ def of_asked(text: str, named: tuple[Entity, ...]) -> Callable[[int, int], bool]
     thứ 60/63; … năm 2019 xếp thứ 55/63": 55/63 for 2019; "(PAR Index) xếp thứ 60/63 …; (PAPI) … xếp
     thứ 07": 07 for PAPI). A year or index after a figure is mostly what it is compared with ("tụt 17
     bậc so với năm 2020"). None when the question names neither."""
-    asked = {kind: {k if kind == "year" else e.name for e in named if e.kind == kind for k in e.keys}
-             for kind in ("year", "index")}
+    asked = {"year": {k for e in named if e.kind == "year" for k in e.keys},
+             "index": {e.name for e in named if e.kind == "index"}}
     mentions = {"year": year_mentions(text), "index": index_mentions(text)}
     kinds = [k for k in asked if asked[k] and mentions[k]]
     if not kinds:
