@@ -267,6 +267,41 @@ def test_a_deputy_is_not_the_office_holder_asked_about():
     assert text[a:b] == "Hoàng Thị Mai"
 
 
+@pytest.mark.parametrize("question, english, holder", [
+    ("Ai là Chủ tịch UBND tỉnh Cao Bằng?", False, ["Trần Thị Bình"]),
+    ("Chủ tịch HĐND tỉnh Sơn La là ai?", False, ["Lê Thị Cúc"]),
+    ("Ai là Chủ tịch HĐND tỉnh Lạng Sơn?", False, []),  # the office, but another province's
+    ("Ai là Phó Bí thư Huyện ủy Mai Sơn?", False, ["Nguyễn Văn An"]),
+    ("Ai là Bí thư Huyện ủy?", False, []),  # a deputy is not the secretary
+    ("Who is the chairman of the provincial People's Committee?", True, ["Trần Thị Bình"]),
+    ("Who is the chairwoman of Son La People's Council?", True, ["Lê Thị Cúc"]),
+])
+def test_the_answer_holds_the_office_asked_about(question, english, holder):
+    from qa.answer import assemble, offices
+
+    # a person's offices follow the name between commas, or stand right before it
+    text = ("Dự hội nghị có đồng chí Nguyễn Văn An, Phó Bí thư Huyện ủy, Chủ tịch UBND huyện; Chủ tịch UBND tỉnh "
+            "Trần Thị Bình phát biểu; bà Lê Thị Cúc, Chủ tịch HĐND tỉnh Sơn La và các đại biểu.")
+    office = assemble.asked_office("person", question, english)
+    assert office is not None
+    assert [text[a:b] for a, b in offices.holders(text, *office)] == holder
+
+
+def test_a_question_about_no_state_office_is_left_to_the_ordinary_short_answer():
+    from qa.answer import assemble
+
+    assert assemble.asked_office("person", "Ai là chủ tịch của tập đoàn Apple?", False) is None
+    assert assemble.asked_office("person", "Ai là Chủ tịch UBND tỉnh Hà Nam?", False) is not None
+    assert assemble.asked_office("number", "Chủ tịch UBND tỉnh Hà Nam chỉ đạo mấy nội dung?", False) is None
+
+
+def test_no_holder_of_the_office_asked_is_not_found_naming_it(open_assistant):
+    answer = open_assistant.ask("Ai là Chủ tịch HĐND tỉnh Sơn La?")  # a district chairman is listed in Sơn La's article
+    assert not answer.found and "Chủ tịch HĐND tỉnh Sơn La" in answer.answer, answer.answer
+    answer = open_assistant.ask("Ai là Chủ tịch HĐND tỉnh Hà Nam?")  # the secretary holds it too
+    assert answer.found and answer.short_answer and answer.short_answer.text == "Lê Thị Thủy", answer.answer
+
+
 @pytest.mark.parametrize("question, kind, short", [
     ("Ai là Chủ tịch UBND tỉnh Hà Nam?", "person", "Trương Quốc Huy"),
     ("Chỉ số PAR Index năm 2021 của Hà Nam xếp thứ mấy?", "number", "60/63"),

@@ -12,7 +12,7 @@ import numpy as np
 from .. import provinces
 from ..records import Answer, Article, Citation, Hit, Quote, Span
 from ..text import fold, sentence_spans, terms
-from . import entities, select, spans
+from . import entities, offices, select, spans
 from .kinds import expected_kind
 
 NOT_FOUND = "Không tìm thấy thông tin trả lời câu hỏi này trong các bài viết đã nạp."
@@ -26,6 +26,7 @@ GATE_FEATURES = {"relevance": 1, "sentence_overlap": 1, "sentence_dense": 1, "to
                  "quoted_missing": -1, "window_overlap": 1, "window_missing": -1, "question_terms": 0,
                  "cosine_gap": 1, "lexical_rank": 1, "dense_rank": 1, "pool_z": 1, "pool_gap": 1, "bias": 0}
 WINDOW = 300  # characters either side of the quote that the window features read
+Asked = tuple[offices.Office, frozenset[str]]  # an office a person question asks about, and the provinces it names
 
 
 @dataclass(frozen=True)
@@ -155,16 +156,22 @@ def _province_span(article: Article, before: int) -> Span | None:
 
 
 def short_answer(kind: str, start: int, end: int, article: Article, qt: select.QuestionTerms,
-                 named: tuple[entities.Entity, ...] = ()) -> Span | None:
+                 named: tuple[entities.Entity, ...] = (), office: Asked | None = None) -> Span | None:
     """The span of the expected kind inside the chosen sentence `article.text[start:end]` (a place may
     be the article's province). Only the best sentence: when a neighbour is quoted beside it, its
     names mislead more often than they help (0.5.0, 2026-12-02, XQuAD person questions: EM 47 against
     35 % on the report half). `named`: the question's entities (the year and index asked, and the
-    province, document and index words that only say which passage)."""
+    province, document and index words that only say which passage); `office`: the office a person
+    question asks about, whose holder the answer must be."""
     if kind == "sentence":
         return None
     text = article.text[start:end]
-    found = spans.choose(kind, text, qt.weights, qt.pairs, entities.of_asked(text, named), entities.context_words(named))
+    about = entities.of_asked(text, named)
+    if office:
+        held = set(offices.holders(text, *office))
+        asked = about
+        about = lambda a, b: (a, b) in held and (asked is None or asked(a, b))  # noqa: E731
+    found = spans.choose(kind, text, qt.weights, qt.pairs, about, entities.context_words(named))
     if found:
         a, b = start + found[0], start + found[1]
         return Span(article.id, a, b, article.text[a:b])
@@ -194,9 +201,21 @@ def gate_probability(gate: dict, feats: tuple[float, ...]) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-def _not_found(named: tuple[entities.Entity, ...]) -> str:
+def _not_found(named: tuple[entities.Entity, ...], office: Asked | None = None) -> str:
     """ "Not found", naming what the question asked about when it named something."""
+    if office:
+        return f"Các bài viết đã nạp không nêu ai là {office[0].name}."
     return entities.not_found_sentence(named) if named else NOT_FOUND
+
+
+def asked_office(kind: str, question: str, english: bool) -> Asked | None:
+    """The state or Party office a person question asks about, with the provinces it names (and the
+    others of the same post-2025 unit), or None."""
+    office = offices.of_question(question, english) if kind == "person" else None
+    if not office:
+        return None
+    names = provinces.find(question)
+    return office, frozenset(names) | {old for name in names for old in provinces.related(name)}
 
 
 @dataclass(frozen=True)
@@ -248,8 +267,11 @@ def compose(
     years = tuple(e for e in named if e.kind == "year")
     if years:  # a year must stand by the answer, not elsewhere in the passage ("giai đoạn 2015-2020")
         ranked = [c for c in ranked if _year_fits(years, c, articles[c.citation.article_id])]
+    office = asked_office(kind, question, q_english)
+    if office:  # the answer is a holder of the office asked, not whoever is listed beside one
+        ranked = [c for c in ranked if offices.holders(c.text, *office)]
     if not ranked:
-        return Answer(question, _not_found(named), (), False, related=related, answer_type=kind)
+        return Answer(question, _not_found(named, office), (), False, related=related, answer_type=kind)
     best = ranked[0]
     quoted = sorted([best, *neighbour(ranked, float(weights["sentence"][group].get("pair_margin", 0.0)))],
                     key=lambda c: c.start)
@@ -262,7 +284,7 @@ def compose(
     if probability < threshold:
         return Answer(question, _not_found(named), (), False, related=related, answer_type=kind,
                       confidence=probability)
-    short = short_answer(kind, best.start, best.end, articles[best.citation.article_id], qt, named)
+    short = short_answer(kind, best.start, best.end, articles[best.citation.article_id], qt, named, office)
     quotes = tuple(Quote(c.citation.n, c.citation.article_id, c.start, c.end, c.text) for c in quoted)
     lead = f"{short.text} — " if short else ""
     text = f"{lead}{' '.join(c.text for c in quoted)} [{best.citation.n}]"

@@ -16,7 +16,7 @@ from ..expand import ABBREVIATIONS
 from ..records import Article
 from ..register import DOC_KIND  # noqa: F401 - defined with the register's kinds; followup imports it from here
 from ..text import find_word, fold, tokens
-from .spans import PERSON_CUE, name_runs
+from .spans import PERSON_CUE, SURNAMES, name_runs
 
 INDEXES = ("par index", "papi", "sipas", "pci", "dti")
 _CITIES = {"Hà Nội", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "TP Hồ Chí Minh", "Huế", "Thừa Thiên Huế"}
@@ -24,9 +24,6 @@ _YEAR = re.compile(r"(?<![\w/.,-])(?:19[5-9]\d|20\d\d)(?![\w/])")
 _PERIOD = re.compile(r"\d{4}\s?[-–]\s?\d{4}")
 # Another exact identifier: digits with capital letters in one token ("QH15", "XK-2024-017", "TB-7121/KT").
 _CODE = re.compile(r"(?<![\w/-])(?=[\w/-]*\d)(?=[\w/-]*[A-ZĐ])[\w]+(?:[-/.][\w]+)*(?![\w/-])")
-_SURNAMES = frozenset(fold(s) for s in (
-    "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Trương Đinh Lâm Mai Trịnh Đào Hà Lương"
-    " Tô Tạ Cao Lưu Chu Thái Triệu Văn Quách Kiều Khổng Vương Doãn Mạc Nông Hứa Lò Lục Giáp Hoàng").split())
 
 
 def _index_name(index: str) -> str:
@@ -74,7 +71,7 @@ def _people(text: str) -> list[str]:
         words = text[a:b].split()
         if len(words) < 2 or any(a < pb and pa < b for pa, pb in places):
             continue
-        if PERSON_CUE.search(text[max(0, a - 12):a]) or fold(words[0]) in _SURNAMES:
+        if PERSON_CUE.search(text[max(0, a - 12):a]) or fold(words[0]) in SURNAMES:
             out.append(text[a:b])
     return out
 

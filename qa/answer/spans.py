@@ -32,6 +32,17 @@ _DATE = re.compile(r"(?<![\w/])(?:(?:ngày\s+)?\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}
 _TITLE_WORDS = frozenset(modern_tones(w.lower()) for w in (
     "Bí thư Phó Chủ tịch Ủy Uỷ ban Tỉnh ủy UBND HĐND Đồng chí Ông Bà Giám đốc Trưởng Thủ tướng Tổng Thứ Bộ trưởng"
     " Đại biểu Ngày Năm Tháng Theo Tại Trong Khi Sau Trước Với Các Những Của Đến Cùng Nhưng Và Là Đây Đó Này").split())
+SURNAMES = frozenset(fold(s) for s in (
+    "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Trương Đinh Lâm Mai Trịnh Đào Hà Lương"
+    " Tô Tạ Cao Lưu Chu Thái Triệu Văn Quách Kiều Khổng Vương Doãn Mạc Nông Hứa Lò Lục Giáp Hoàng").split())
+# Titles of offices in Vietnamese administration and the Party (folded), each also held as a deputy ("Phó …").
+OFFICE_TITLES = tuple(sorted((fold(t) for t in (
+    "chủ tịch", "bí thư", "tổng bí thư", "giám đốc", "tổng giám đốc", "trưởng ban", "trưởng phòng", "trưởng đoàn",
+    "bộ trưởng", "thứ trưởng", "chủ nhiệm", "chánh văn phòng", "chánh thanh tra", "chánh án", "viện trưởng",
+    "cục trưởng", "vụ trưởng", "hiệu trưởng", "thủ tướng", "trưởng công an")), key=len, reverse=True))
+# "Chủ tịch UBND tỉnh ": an office of a unit, which a person's full name may follow
+_TITLE_ANY = "|".join(t.replace(" ", r"\s+") for t in OFFICE_TITLES)
+_OFFICE_OF_UNIT = re.compile(rf"(?<!\w)(?:{_TITLE_ANY})(?:\s+\w+){{0,3}}\s+$", re.I)
 PERSON_CUE = re.compile(r"(?:đồng chí|ông|bà|anh|chị|tác giả|Mr\.?|Mrs\.?|Ms\.?|Dr\.?)\s+$", re.I)
 _UNITS = r"tỉnh|thành phố|TP\.?|huyện|quận|xã|phường|thị xã|thị trấn"  # administrative units
 _PLACE_CUE = re.compile(rf"(?:{_UNITS}|ở|tại|nước|vùng|đến|từ)\s+$", re.I)
@@ -98,6 +109,15 @@ def name_runs(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def _office_holder(text: str, a: int, b: int) -> bool:
+    """Whether the run after a unit word is the full name of the unit's office holder ("Chủ tịch UBND
+    tỉnh Trần Thị Bình"), not the unit's name ("Chủ tịch UBND huyện Lý Nhân"): three words or more
+    opening with a surname, right after an office's title."""
+    words = text[a:b].split()
+    return len(words) >= 3 and fold(words[0]) in SURNAMES \
+        and _OFFICE_OF_UNIT.search(fold(text[max(0, a - 40):a])) is not None
+
+
 def _single_name(word: str) -> bool:
     """One capitalised word alone is a name when it is not shaped like a Vietnamese syllable
     ("Tesla", "Warsaw", "UBND"): Vietnamese names have two or more syllables, and a lone capital
@@ -143,7 +163,8 @@ def candidates(kind: str, text: str) -> list[Candidate]:
         for a, b in runs:
             # a place, or a name of two words listed right after one ("xã Đinh Xá và Trịnh Xá"), is no person;
             # a Vietnamese person's name mostly has three ("huyện Lý Nhân, Trần Văn Cường, …")
-            if _PLACE_HEAD.match(text[a:b]) or _PLACE_BEFORE.search(text[max(0, a - 14):a]) \
+            if _PLACE_HEAD.match(text[a:b]) or (_PLACE_BEFORE.search(text[max(0, a - 14):a])
+                                                 and not _office_holder(text, a, b)) \
                     or (place_end >= 0 and _LISTED.fullmatch(text[place_end:a]) and len(text[a:b].split()) <= 2):
                 place_end = b
                 continue
