@@ -45,6 +45,8 @@ def open_assistant(seed_settings, embedder):
     ("Chỉ số PAPI năm 2021 của tỉnh Lạng Sơn xếp thứ mấy?", ("PAPI", "Lạng Sơn")),
     ("Tỉnh Sơn La xếp thứ bao nhiêu về Chỉ số cải cách hành chính năm 2021?", ("PAR Index", "Sơn La")),
     ("What was Cao Bang's PAR Index rank in 2021?", ("PAR Index", "Cao Bằng")),
+    # the sentence names 2022 too, but gives the index for 2021 ("(PAPI) tỉnh Hà Nam năm 2021 …")
+    ("Chỉ số PAPI năm 2022 của Hà Nam đạt bao nhiêu điểm?", ("PAPI", "Hà Nam", "2022")),
 ])
 def test_another_provinces_figure_is_not_an_answer(open_assistant, question, names):
     answer = open_assistant.ask(question)  # the entity rule refuses it, whatever the gate says
@@ -202,6 +204,18 @@ def test_a_figure_of_a_listed_year_is_the_one_for_the_year_asked():
         asked = of_question(f"Năm {year} xếp thứ mấy?")
         a, b = spans.choose("number", text, {**question, year: 2.0}, {"xep_thu"}, entities.of_asked(text, asked))
         assert text[a:b] == rank, (year, text[a:b])
+
+
+@pytest.mark.parametrize("text, index, years", [
+    ("Hội nghị nghe báo cáo Chỉ số SIPAS của tỉnh năm 2020 và đề ra giải pháp cho năm 2023.", "SIPAS", {"2020"}),
+    ("Năm 2021, chỉ số PCI của tỉnh tăng 3 bậc.", "PCI", {"2021"}),
+    # a list of years after a comma gives no one year to the index
+    ("Chỉ số CCHC cấp tỉnh được cải thiện, năm 2016 xếp thứ 60/63; năm 2017 xếp thứ 49/63.", "PAR Index", set()),
+])
+def test_the_year_an_index_is_given_for(text, index, years):
+    from qa.answer.entities import index_years
+
+    assert index_years(text, frozenset({index})) == years
 
 
 def test_a_figure_after_another_index_is_not_the_asked_index():

@@ -78,12 +78,18 @@ def _near(c: select.Scored, text: str, before: int = 400) -> str:
     return text[max(0, c.start - before):c.end]
 
 
-def _year_fits(years: tuple[entities.Entity, ...], c: select.Scored, article: Article) -> bool:
-    """Whether a sentence may answer a question about these years. The nearest text that names years
-    decides: the sentence, else the text just before it; naming years but none of these, it is about
-    those others (a 2022 article's sentence on the 2021 index does not answer for 2022). Only where
-    neither names a year does the article's date count."""
+def _year_fits(years: tuple[entities.Entity, ...], c: select.Scored, article: Article,
+               indices: frozenset[str] = frozenset()) -> bool:
+    """Whether a sentence may answer a question about these years (and `indices`). Where the sentence
+    gives the year of an index asked ("(PAPI) tỉnh Hà Nam năm 2021 …, giải pháp cho năm 2022"), that
+    year decides. Else the nearest text that names years decides: the sentence, else the text just
+    before it; naming years but none of these, it is about those others (a 2022 article's sentence on
+    the 2021 index does not answer for 2022). Only where neither names a year does the article's date
+    count."""
     asked = {y for e in years for y in e.keys}
+    tied = entities.index_years(c.text, indices)
+    if tied:
+        return bool(asked & tied)
     for text in (c.text, _near(c, article.text)):
         own = entities.single_years(text)
         if own:
@@ -266,7 +272,8 @@ def compose(
     ranked = select.rank(p.candidates, weights["sentence"][group], group, rescore)
     years = tuple(e for e in named if e.kind == "year")
     if years:  # a year must stand by the answer, not elsewhere in the passage ("giai đoạn 2015-2020")
-        ranked = [c for c in ranked if _year_fits(years, c, articles[c.citation.article_id])]
+        indices = frozenset(e.name for e in named if e.kind == "index")
+        ranked = [c for c in ranked if _year_fits(years, c, articles[c.citation.article_id], indices)]
     office = asked_office(kind, question, q_english)
     if office:  # the answer is a holder of the office asked, not whoever is listed beside one
         ranked = [c for c in ranked if offices.holders(c.text, *office)]

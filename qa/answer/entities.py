@@ -138,6 +138,30 @@ def index_mentions(text: str) -> list[tuple[int, int, str]]:
     return sorted((m.start(), m.end(), name) for name, pattern in _INDEX_ANY.items() for m in pattern.finditer(folded))
 
 
+TIED = 40  # characters between a year and the index it is given for: "Năm 2021, chỉ số PAPI …"
+TIED_AFTER = 25  # and after the index, with no comma between: "(PAPI) tỉnh Hà Nam năm 2021"
+
+
+def index_years(text: str, indices: frozenset[str]) -> set[str]:
+    """The years `text` gives these indices' figures for: the year right after a mention of one (no
+    comma or other index between), else the year right before it in the same clause ("Năm 2021,
+    chỉ số PAPI …"). A list of years after a comma ("chỉ số CCHC …, năm 2016 xếp thứ …; năm 2017 …")
+    ties none."""
+    if not indices:
+        return set()
+    years, named = year_mentions(text), index_mentions(text)
+    out = set()
+    for k, (start, end, name) in enumerate(named):
+        if name not in indices:
+            continue
+        stop = min(named[k + 1][0] if k + 1 < len(named) else len(text), end + TIED_AFTER)
+        after = [y for a, _, y in years if end <= a < stop and not re.search(r"[,;]", text[end:a])]
+        before = [y for _, b, y in years if b <= start and start - b <= TIED and ";" not in text[b:start]]
+        if after or before:
+            out.add(after[0] if after else before[-1])
+    return out
+
+
 def of_asked(text: str, named: tuple[Entity, ...]) -> Callable[[int, int], bool] | None:
     """Whether the span text[a:b] is about the years and the index the question names: for each of
     those kinds the sentence names, the last one named before the span is one asked ("năm 2016 xếp
