@@ -535,6 +535,10 @@ def test_expected_kind_from_question_words(question, english, kind):
 def test_entities_of_a_question():
     kinds = {(e.kind, e.name) for e in of_question("Nghị quyết 17-NQ/TU năm 2021 của Hà Nam về PAPI?")}
     assert kinds == {("document", "17-NQ/TU"), ("year", "năm 2021"), ("province", "tỉnh Hà Nam"), ("index", "PAPI")}
+    # a year compared with is no year asked about: the figure is given for the year before it
+    compared = of_question("Chỉ số PCI năm 2022 tăng mấy bậc so với năm 2021?") + of_question("Did it rise compared with 2019?")
+    assert [(e.kind, e.name) for e in compared if e.kind != "index"] == [
+        ("year", "năm 2022"), ("compared", "năm 2021"), ("compared", "năm 2019")]
 
 
 def test_a_year_that_bounds_a_period_is_not_that_year():

@@ -21,6 +21,8 @@ from .spans import PERSON_CUE, SURNAMES, name_runs
 INDEXES = ("par index", "papi", "sipas", "pci", "dti")
 _CITIES = {"Hà Nội", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "TP Hồ Chí Minh", "Huế", "Thừa Thiên Huế"}
 _YEAR = re.compile(r"(?<![\w/.,-])(?:19[5-9]\d|20\d\d)(?![\w/])")
+# "tụt 17 bậc so với năm 2020": the year after these is the one compared with, not the one asked about
+_COMPARED = re.compile(r"(?:so voi|compared (?:to|with)|than)(?: (?:in|nam))? $", re.I)
 _PERIOD = re.compile(r"\d{4}\s?[-–]\s?\d{4}")
 # Another exact identifier: digits with capital letters in one token ("QH15", "XK-2024-017", "TB-7121/KT").
 _CODE = re.compile(r"(?<![\w/-])(?=[\w/-]*\d)(?=[\w/-]*[A-ZĐ])[\w]+(?:[-/.][\w]+)*(?![\w/-])")
@@ -49,7 +51,9 @@ _INDEX_ANY = {name: re.compile("|".join([rf"(?<!\w){re.escape(keys[0])}(?!\w)", 
 class Entity:
     """Something the question names: `keys` (folded), any of which a passage must contain."""
 
-    kind: str  # province, year, period (a year bounding a period), document, index, person, code
+    # province, year, period (a year bounding a period), compared (a year the asked one is compared with),
+    # document, index, person, code
+    kind: str
     name: str  # as shown to the user
     keys: tuple[str, ...]
     surface: str = ""  # as written in the question
@@ -97,7 +101,7 @@ def of_question(text: str) -> tuple[Entity, ...]:
             found.append(Entity("document", doc.surface, (fold(doc.surface), f"{doc.number}-", f"{doc.number}/"),
                                 doc.surface))
     for m in _YEAR.finditer(text):  # a year that bounds a period the question names may match that period's bound
-        kind = "period" if _bounds_period(text, m) else "year"
+        kind = "period" if _bounds_period(text, m) else "compared" if _COMPARED.search(fold(text[:m.start()])) else "year"
         if not any(e.keys == (m.group(0),) for e in found):
             found.append(Entity(kind, f"năm {m.group(0)}", (m.group(0),), m.group(0)))
     named = {k for e in found for k in e.keys}
