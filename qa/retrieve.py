@@ -25,6 +25,9 @@ _QUESTION_WORDS = (
 QUESTION_WORDS = frozenset(_QUESTION_WORDS) | frozenset(fold(w) for w in _QUESTION_WORDS)
 
 
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s?(?!\w)")
+
+
 def is_question_word(token: str) -> bool:
     """A question word as typed: with diacritics it must match exactly ("hà" is not "hả")."""
     return token in QUESTION_WORDS if not token.isascii() else fold(token) in QUESTION_WORDS
@@ -70,6 +73,8 @@ class Query:
         english = is_english(text)
         # an English question's glossary terms count as typed, in Vietnamese; other expansions count less
         rest, typed = expand.translate(text) if english else (text, [])
+        if english:  # "Ha Nam's" asks about Hà Nam: the possessive is no word of its own
+            rest = _POSSESSIVE.sub("", rest)
         toks = [t for part in (rest, *typed) for t in _topic_terms(part)]
         weights = [1.0] * len(toks)
         for phrase in expand.expansions(" ; ".join((text, *typed)), glossary=not english):
