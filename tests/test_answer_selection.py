@@ -337,6 +337,18 @@ def test_short_answer_is_a_span_of_the_expected_kind(open_assistant, question, k
     assert answer.answer.startswith(answer.short_answer.text)
 
 
+@pytest.mark.parametrize("question, english", [
+    ("Which resolution on digital transformation did Ha Nam's provincial Party committee issue?", True),
+    ("Nghị quyết nào của Tỉnh ủy Hà Nam về chuyển đổi số?", False),
+])
+def test_a_document_question_is_answered_by_a_sentence_citing_one(open_assistant, question, english):
+    """A capitalised name ("PAR INDEX") is no document: before, it gave the sentence listing the indices
+    the kind feature of a document answer and put it first for the English question."""
+    answer = open_assistant.ask(question)
+    assert answer.found and answer.answer_type == "document" and answer.short_answer is not None
+    assert answer.short_answer.text == "24-NQ/TU" and "24-NQ/TU" in answer.sentences[0].text, answer.answer
+
+
 def test_short_answer_and_sentences_point_exactly_into_the_article(assistant):
     questions = [r["question"] for r in _jsonl(EVAL / "seed_questions.jsonl")]
     checked = 0
@@ -527,6 +539,11 @@ def test_english_is_told_from_vietnamese_on_the_visible_sets():
     ("Văn bản nào quy định việc này?", False, "document"), ("Cơ quan nào chủ trì?", False, "organisation"),
     ("Vì sao chỉ số giảm?", False, "sentence"), ("Which provinces fell in the ranking?", True, "place"),
     ("When was the resolution issued?", True, "date"), ("How many communes met the standard?", True, "number"),
+    # a quantity noun heading what follows "what is": a number; a name, or a noun after a preposition, not
+    ("What was Warsaw's population in 1901?", True, "number"), ("What is the average household size?", True, "number"),
+    ("What is the name of the area near the campus?", True, "sentence"),
+    ("What is the area called near the gorge?", True, "sentence"),
+    ("What is the main reason for the high cost?", True, "sentence"),
 ])
 def test_expected_kind_from_question_words(question, english, kind):
     assert expected_kind(question, english) == kind

@@ -25,6 +25,10 @@ _ORG_NOUNS = ("cơ quan", "tổ chức", "đơn vị", "sở", "ban", "bộ", "n
 _PERSON_NOUNS = ("người", "ông", "bà", "đồng chí", "vị", "nhân vật", "tác giả", "cầu thủ", "vua", "ai")
 _TIME_NOUNS = ("năm", "ngày", "tháng", "thời điểm", "thời gian", "thế kỷ", "giai đoạn", "thập kỷ", "lúc", "hồi")
 _WHICH = r"(?:nào|gì)"
+# English nouns of a measured quantity: "what is the <noun> of …" asks for a number.
+_QUANTITY_NOUNS = ("population", "number", "percentage", "percent", "rank", "ranking", "size", "area", "cost",
+                   "price", "amount", "total", "rate", "proportion", "share", "length", "height", "value", "budget",
+                   "revenue", "speed", "weight", "temperature", "distance", "age")
 
 
 def _alt(words) -> str:
@@ -52,7 +56,11 @@ _EN_RULES: tuple[tuple[str, str], ...] = (
                      r"|university|school|team|party|club|group|firm|ministry)\b"),
     ("person", r"\b(?:who|whom|whose|which (?:person|people|man|woman|player|leader|official|king|president))\b"),
     ("number", r"\b(?:how (?:many|much|long|far|old|big|large|high)|what (?:percentage|percent|number|proportion"
-               r"|rank|amount|share)|how many)\b"),
+               r"|rank|amount|share)|how many"
+               # "what was Warsaw's population", "what is the average family size": a quantity noun heads the
+               # words after "what is" (no preposition or clause between)
+               rf"|what (?:is|was|are|were) (?:the |an? )?(?:(?!(?:name|of|for|in|on|at|to|by|with|from|that|which|who|and|or)\b)[\w'-]+ ){{0,5}}?(?:{_alt(_QUANTITY_NOUNS)})"
+               r"(?! called| named))\b"),
 )
 
 

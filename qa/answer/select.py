@@ -84,7 +84,7 @@ def _features(qt: QuestionTerms, kind: str, text: str, around: set[str], cit: Ci
     seq = [fold(w) for w in words(text)]
     have = set(seq)
     pairs = sum(f"{a}_{b}" in qt.pairs for a, b in zip(seq, seq[1:])) / (len(qt.pairs) or 1)
-    has_kind = 1.0 if kind != "sentence" and spans.choose(kind, text, qt.weights) else 0.0
+    has_kind = 1.0 if spans.holds(kind, text, qt.weights) else 0.0
     hits = [i for i, t in enumerate(seq) if t in qt.weights]
     compact = len(set(seq[i] for i in hits)) / (hits[-1] - hits[0] + 1) if hits else 0.0
     rarest = max(qt.weights.values(), default=0.0) or 1.0

@@ -180,6 +180,14 @@ def candidates(kind: str, text: str) -> list[Candidate]:
     return []
 
 
+def holds(kind: str, text: str, question: Mapping[str, float]) -> bool:
+    """Whether `text` holds an answer of this kind to the question; for a document, a document number or
+    a name a document word stands before ("Nghị quyết về chuyển đổi số"), not any capitalised name."""
+    if kind == "sentence" or (kind == "document" and not any(c.cue for c in candidates(kind, text))):
+        return False
+    return choose(kind, text, question) is not None
+
+
 def choose(kind: str, text: str, question: Mapping[str, float], pairs: Collection[str] = (),
            about: Callable[[int, int], bool] | None = None, context: Collection[str] = ()) -> tuple[int, int] | None:
     """The best (start, end) of a span of `kind` in `text`, or None. `question` maps the question's
