@@ -110,6 +110,9 @@ _KIND_OF_WORD = {
     "plan": "Kế hoạch",
 }
 DOC_KIND = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(fold(k)) for k in DOC_KINDS) + r")(?!\w)")
+# The kind a question asks for: "which directive", "chỉ thị nào", "nghị quyết số mấy" (folded, lower case).
+_KIND_WORDS_ASKED = "|".join(re.escape(w) for w in sorted(_KIND_OF_WORD, key=len, reverse=True))
+_ASKED_KIND = re.compile(rf"\b(?:which|what) ({_KIND_WORDS_ASKED})\b|(?<!\w)({_KIND_WORDS_ASKED})(?: so)? (?:nao|gi|so may)(?!\w)")
 # "Nghị quyết 57", "NQ 57", "nghị quyết số 57": a document by its number alone (on folded text).
 DOC_BY_NUMBER = re.compile(DOC_KIND.pattern + r"\s+(?:so\s+|no\.?\s*)?(\d{1,5})(?![\w/-])")
 
@@ -178,6 +181,18 @@ def _issuer_from_letters(letters: str | None) -> str | None:
         return None
     bare = re.sub(r"\d+$", "", letters)
     return ISSUERS.get(bare, letters)
+
+
+def asked_kind(question: str) -> str | None:
+    """The kind of document a question asks for ("Which directive…?" → Chỉ thị), or None."""
+    m = _ASKED_KIND.search(fold(question).lower())
+    kind = _KIND_OF_WORD[m.group(1) or m.group(2)] if m else None
+    return None if kind == "Văn bản" else kind  # "văn bản nào": any kind
+
+
+def kind_spans(text: str, kind: str) -> set[tuple[int, int]]:
+    """(start, end) of each number in `text` of a document of this kind."""
+    return {(m.number_start, m.number_end) for m in extract(text) if m.kind == kind}
 
 
 def _kind_name(word: str) -> str:

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import provinces
+from .. import provinces, register
 from ..records import Answer, Article, Citation, Hit, Quote, Span
 from ..text import fold, sentence_spans, terms
-from . import entities, offices, select, spans
+from . import entities, followup, offices, select, spans
 from .kinds import expected_kind
 
 NOT_FOUND = "Không tìm thấy thông tin trả lời câu hỏi này trong các bài viết đã nạp."
@@ -162,13 +162,15 @@ def _province_span(article: Article, before: int) -> Span | None:
 
 
 def short_answer(kind: str, start: int, end: int, article: Article, qt: select.QuestionTerms,
-                 named: tuple[entities.Entity, ...] = (), office: Asked | None = None) -> Span | None:
+                 named: tuple[entities.Entity, ...] = (), office: Asked | None = None,
+                 doc_kind: str | None = None) -> Span | None:
     """The span of the expected kind inside the chosen sentence `article.text[start:end]` (a place may
     be the article's province). Only the best sentence: when a neighbour is quoted beside it, its
     names mislead more often than they help (0.5.0, 2026-12-02, XQuAD person questions: EM 47 against
     35 % on the report half). `named`: the question's entities (the year and index asked, and the
     province, document and index words that only say which passage); `office`: the office a person
-    question asks about, whose holder the answer must be."""
+    question asks about, whose holder the answer must be; `doc_kind`: the kind of document a document
+    question asks for ("which directive"), where the sentence cites one of it."""
     if kind == "sentence":
         return None
     text = article.text[start:end]
@@ -177,6 +179,9 @@ def short_answer(kind: str, start: int, end: int, article: Article, qt: select.Q
         held = set(offices.holders(text, *office))
         asked = about
         about = lambda a, b: (a, b) in held and (asked is None or asked(a, b))  # noqa: E731
+    if doc_kind and (of_kind := register.kind_spans(text, doc_kind)):
+        asked_about = about
+        about = lambda a, b: (a, b) in of_kind and (asked_about is None or asked_about(a, b))  # noqa: E731
     found = spans.choose(kind, text, qt.weights, qt.pairs, about, entities.context_words(named))
     if found:
         a, b = start + found[0], start + found[1]
@@ -241,7 +246,13 @@ def prepare(question: str, q_english: bool, qt: select.QuestionTerms, hits: list
     """Keep the hits whose passage names what the question names; score their sentences' cheap features."""
     kind = expected_kind(question, q_english)
     named = entities.of_question(question)
-    qualified = [h for h in hits if not entities.missing(named, articles[h.chunk.article_id], h.chunk.text)]
+    # a document an earlier turn brought is the conversation's context ("that meeting", which reviewed it):
+    # the answer's article must cite it, not its passage ("Which session was that meeting?")
+    context = {(e.kind, e.name) for e in followup.carried(question) if e.kind == "document"}
+    strict = tuple(e for e in named if (e.kind, e.name) not in context)
+    loose = tuple(e for e in named if (e.kind, e.name) in context)
+    qualified = [h for h in hits if not entities.missing(strict, articles[h.chunk.article_id], h.chunk.text)
+                 and not entities.missing(loose, articles[h.chunk.article_id], articles[h.chunk.article_id].text, False)]
     citations = make_citations(qualified[:k], articles)
     texts = {a.id: a.text for a in articles.values()}
     return Prepared(kind, named, qualified, citations, tuple(make_citations(hits[:k], articles)),
@@ -277,6 +288,9 @@ def compose(
     office = asked_office(kind, question, q_english)
     if office:  # the answer is a holder of the office asked, not whoever is listed beside one
         ranked = [c for c in ranked if offices.holders(c.text, *office)]
+    doc_kind = register.asked_kind(question) if kind == "document" else None
+    if doc_kind:  # "which directive": a sentence citing one, where any does ("Luật nào" may be unnumbered)
+        ranked = [c for c in ranked if register.kind_spans(c.text, doc_kind)] or ranked
     if not ranked:
         return Answer(question, _not_found(named, office), (), False, related=related, answer_type=kind)
     best = ranked[0]
@@ -291,7 +305,7 @@ def compose(
     if probability < threshold:
         return Answer(question, _not_found(named), (), False, related=related, answer_type=kind,
                       confidence=probability)
-    short = short_answer(kind, best.start, best.end, articles[best.citation.article_id], qt, named, office)
+    short = short_answer(kind, best.start, best.end, articles[best.citation.article_id], qt, named, office, doc_kind)
     quotes = tuple(Quote(c.citation.n, c.citation.article_id, c.start, c.end, c.text) for c in quoted)
     lead = f"{short.text} — " if short else ""
     text = f"{lead}{' '.join(c.text for c in quoted)} [{best.citation.n}]"

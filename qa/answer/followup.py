@@ -115,11 +115,21 @@ def _replace(text: str, old: Entity, new: Entity) -> str:
     return text[:at] + surface + text[at + len(old.surface):]
 
 
+# What an earlier turn brings to a follow-up, written after it: "Hội nghị đó … (Lạng Sơn, 57-NQ/TU)?"
+_CARRIED_TAIL = re.compile(r" \(([^()]*)\)\?$")
+
+
 def _add(text: str, named: list[Entity]) -> str:
     if not named:
         return text
     body = text.rstrip().rstrip("?.! ")
     return f"{body} ({', '.join(e.surface or e.name for e in named)})?"
+
+
+def carried(resolved: str) -> tuple[Entity, ...]:
+    """The entities a resolved follow-up took from the earlier turns as its context (the tail `_add` wrote)."""
+    m = _CARRIED_TAIL.search(resolved)
+    return of_question(m.group(1)) if m else ()
 
 
 def _that_phrase(question: str, prev: str, replaced: set[str]) -> str:

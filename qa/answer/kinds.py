@@ -56,7 +56,7 @@ _EN_RULES: tuple[tuple[str, str], ...] = (
                      r"|university|school|team|party|club|group|firm|ministry)\b"),
     ("person", r"\b(?:who|whom|whose|which (?:person|people|man|woman|player|leader|official|king|president))\b"),
     ("number", r"\b(?:how (?:many|much|long|far|old|big|large|high)|what (?:percentage|percent|number|proportion"
-               r"|rank|amount|share)|how many"
+               r"|rank|amount|share)|how many|(?:which|what) (?:[\w-]+ )?number"
                # "what was Warsaw's population", "what is the average family size": a quantity noun heads the
                # words after "what is" (no preposition or clause between)
                rf"|what (?:is|was|are|were) (?:the |an? )?(?:(?!(?:name|of|for|in|on|at|to|by|with|from|that|which|who|and|or)\b)[\w'-]+ ){{0,5}}?(?:{_alt(_QUANTITY_NOUNS)})"
