@@ -266,6 +266,13 @@ def test_people_listed_together_are_all_people():
     assert found == ["Nguyễn Văn An", "Trần Thị Bình", "Hoàng Văn Cường"], found
 
 
+def test_a_period_or_a_document_number_is_no_quantity():
+    from qa.answer import spans
+
+    text = "Giai đoạn 2021 – 2025 (Nghị quyết 08-NQ/TU), năm 2021 có thêm 10 xã đạt chuẩn, 65,5% số hộ."
+    assert [text[c.start:c.end] for c in spans.candidates("number", text)] == ["10", "65,5%"]
+
+
 def test_a_deputy_is_not_the_office_holder_asked_about():
     from qa.answer import spans
 
@@ -570,6 +577,8 @@ def test_english_is_told_from_vietnamese_on_the_visible_sets():
     ("What is the area called near the gorge?", True, "sentence"),
     ("What is the main reason for the high cost?", True, "sentence"),
     ("Which session number was that meeting?", True, "number"),
+    ("What state budget revenue target did the province set?", True, "sentence"),
+    ("Which city council approved the plan?", True, "sentence"), ("What river runs alongside the city?", True, "place"),
 ])
 def test_expected_kind_from_question_words(question, english, kind):
     assert expected_kind(question, english) == kind

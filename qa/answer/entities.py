@@ -16,14 +16,13 @@ from ..expand import ABBREVIATIONS
 from ..records import Article
 from ..register import DOC_KIND  # noqa: F401 - defined with the register's kinds; followup imports it from here
 from ..text import find_word, fold, tokens
-from .spans import PERSON_CUE, SURNAMES, name_runs
+from .spans import PERIOD, PERSON_CUE, SURNAMES, name_runs
 
 INDEXES = ("par index", "papi", "sipas", "pci", "dti")
 _CITIES = {"Hà Nội", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "TP Hồ Chí Minh", "Huế", "Thừa Thiên Huế"}
 _YEAR = re.compile(r"(?<![\w/.,-])(?:19[5-9]\d|20\d\d)(?![\w/])")
 # "tụt 17 bậc so với năm 2020": the year after these is the one compared with, not the one asked about
 _COMPARED = re.compile(r"(?:so voi|compared (?:to|with)|than)(?: (?:in|nam))? $", re.I)
-_PERIOD = re.compile(r"\d{4}\s?[-–]\s?\d{4}")
 # Another exact identifier: digits with capital letters in one token ("QH15", "XK-2024-017", "TB-7121/KT").
 _CODE = re.compile(r"(?<![\w/-])(?=[\w/-]*\d)(?=[\w/-]*[A-ZĐ])[\w]+(?:[-/.][\w]+)*(?![\w/-])")
 
@@ -115,7 +114,7 @@ def of_question(text: str) -> tuple[Entity, ...]:
 
 def _bounds_period(text: str, year: re.Match) -> bool:
     """Whether the year found opens or closes a period ("2016 – 2020")."""
-    return _PERIOD.search(text[max(0, year.start() - 7):year.end() + 7]) is not None
+    return PERIOD.search(text[max(0, year.start() - 7):year.end() + 7]) is not None
 
 
 def single_years(text: str) -> set[str]:

@@ -25,6 +25,12 @@ _ORG_NOUNS = ("cơ quan", "tổ chức", "đơn vị", "sở", "ban", "bộ", "n
 _PERSON_NOUNS = ("người", "ông", "bà", "đồng chí", "vị", "nhân vật", "tác giả", "cầu thủ", "vua", "ai")
 _TIME_NOUNS = ("năm", "ngày", "tháng", "thời điểm", "thời gian", "thế kỷ", "giai đoạn", "thập kỷ", "lúc", "hồi")
 _WHICH = r"(?:nào|gì)"
+# English nouns that a place noun qualifies without being what is asked: "what state budget", "which city
+# council", "what province level".
+_BODY_NOUNS = ("budget", "revenue", "revenues", "agency", "agencies", "management", "owned", "enterprise",
+               "enterprises", "official", "officials", "council", "government", "level", "authority", "authorities",
+               "committee", "secretary", "leader", "leaders", "fund", "funds", "funding", "employees", "police",
+               "court", "administration")
 # English nouns of a measured quantity: "what is the <noun> of …" asks for a number.
 _QUANTITY_NOUNS = ("population", "number", "percentage", "percent", "rank", "ranking", "size", "area", "cost",
                    "price", "amount", "total", "rate", "proportion", "share", "length", "height", "value", "budget",
@@ -51,7 +57,7 @@ _EN_RULES: tuple[tuple[str, str], ...] = (
              r"|in what (?:year|month)|how long ago)\b"),
     ("document", r"\b(?:which|what) (?:resolution|decision|document|directive|decree|plan|conclusion|law|circular)\b"),
     ("place", r"\b(?:where|(?:which|what) (?:province|provinces|city|country|countries|place|region|area|district"
-              r"|town|state|continent|island|river|location|locality|capital))\b"),
+              rf"|town|state|continent|island|river|location|locality|capital))\b(?! (?:{_alt(_BODY_NOUNS)})\b)"),
     ("organisation", r"\b(?:which|what) (?:organi[sz]ation|agency|company|department|committee|body|institution"
                      r"|university|school|team|party|club|group|firm|ministry)\b"),
     ("person", r"\b(?:who|whom|whose|which (?:person|people|man|woman|player|leader|official|king|president))\b"),

@@ -23,6 +23,7 @@ _UNIT = r"(?:\s*(?:%|phần trăm|đồng|USD|đô la|euro|bảng)(?!\w))?"
 _NUMBER = re.compile(rf"(?<![\w/.,])\d+(?:[.,]\d+)*(?:/\d+)?{_MULT}{_UNIT}(?![\w/])"
                      r"|(?<!\w)(?:một|hai|ba|bốn|sáu|bảy|tám|chín|mười|mươi|hàng|vài)"
                      r"(?:\s+(?:mươi|mốt|lăm|trăm|nghìn|ngàn|triệu|tỷ|chục|một|hai|ba|bốn|năm|sáu|bảy|tám|chín))*(?!\w)")
+PERIOD = re.compile(r"\d{4}\s*[-–]\s*\d{4}")  # "2016 – 2020"
 _DATE = re.compile(r"(?<![\w/])(?:(?:ngày\s+)?\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}"
                    r"|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?"
                    r"|(?:tháng\s+)?\d{1,2}\s*/\s*\d{4}|tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?"
@@ -147,7 +148,8 @@ def candidates(kind: str, text: str) -> list[Candidate]:
         spans = [(m.start(), m.end()) for m in _NUMBER.finditer(text)]
         # a day/month is a date with its year or "ngày"; bare, it may be a share ("02/08 chỉ số thành phần")
         dates = [(m.start(), m.end()) for m in _DATE.finditer(text)
-                 if _is_day_month(m.group(0)) and re.search(r"\d{4}|ngày", m.group(0), re.I)]
+                 if (_is_day_month(m.group(0)) and re.search(r"\d{4}|ngày", m.group(0), re.I))
+                 or PERIOD.search(m.group(0))]  # "2021 – 2025" is when, not how many
         codes = [(m.start(), m.end()) for m in DOC_NUMBER.finditer(text)]  # "08" of "08-NQ/TU" counts nothing
         spans = [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in dates + codes)]
         return [Candidate(a, b, False) for a, b in spans]
