@@ -47,6 +47,8 @@ def open_assistant(seed_settings, embedder):
     ("What was Cao Bang's PAR Index rank in 2021?", ("PAR Index", "Cao Bằng")),
     # the sentence names 2022 too, but gives the index for 2021 ("(PAPI) tỉnh Hà Nam năm 2021 …")
     ("Chỉ số PAPI năm 2022 của Hà Nam đạt bao nhiêu điểm?", ("PAPI", "Hà Nam", "2022")),
+    # the day of Lạng Sơn's meeting is in no Bắc Kạn article
+    ("Ai chủ trì hội nghị Ban Thường vụ Tỉnh ủy Bắc Kạn ngày 20/4/2021?", ("Bắc Kạn", "ngày 20/4/2021")),
 ])
 def test_another_provinces_figure_is_not_an_answer(open_assistant, question, names):
     answer = open_assistant.ask(question)  # the entity rule refuses it, whatever the gate says
@@ -55,6 +57,24 @@ def test_another_provinces_figure_is_not_an_answer(open_assistant, question, nam
     for name in names:
         assert name in answer.answer
     assert answer.to_json()["related"] and answer.to_json()["citations"] == []
+
+
+def test_a_day_asked_about_is_named_by_the_article_not_by_every_passage(open_assistant):
+    from dataclasses import replace
+
+    from qa.answer.entities import missing
+    from qa.records import Article, Metadata
+
+    named = of_question("Hội nghị ngày 24/03/2022 do ai chủ trì?")
+    assert [(e.kind, e.keys) for e in named] == [("day", ("24/3/2022",))]
+    later = Article("a", "a.txt", "Ngày 24/3, hội nghị họp. Đồng chí A chủ trì.", Metadata(date="2022-03-25"))
+    assert missing(named, later, later.text) == []  # "Ngày 24/3" in a 2022 article
+    assert missing(named, replace(later, text="Ngày 24/3/2021, hội nghị họp."), "Ngày 24/3/2021, hội nghị họp.")
+    on_the_day = Article("b", "b.txt", "Sáng nay hội nghị họp.", Metadata(date="2022-03-24"))
+    assert missing(named, on_the_day, on_the_day.text) == []  # published that day
+    # the meeting's chair is in a later sentence than its date
+    answer = open_assistant.ask("Ai chủ trì hội nghị Ban Thường vụ Tỉnh ủy Lạng Sơn ngày 20/4/2021?")
+    assert answer.found and answer.short_answer and answer.short_answer.text == "Lâm Thị Phương Thanh", answer.answer
 
 
 def test_the_same_figure_for_the_province_asked_is_answered(assistant):
@@ -319,6 +339,9 @@ def test_a_question_about_no_state_office_is_left_to_the_ordinary_short_answer()
 def test_no_holder_of_the_office_asked_is_not_found_naming_it(open_assistant):
     answer = open_assistant.ask("Ai là Chủ tịch HĐND tỉnh Sơn La?")  # a district chairman is listed in Sơn La's article
     assert not answer.found and "Chủ tịch HĐND tỉnh Sơn La" in answer.answer, answer.answer
+    # the glossary's "Party Secretary" is the province's; of a district it is the district's
+    answer = open_assistant.ask("Who is the Party Secretary of Thanh Liem district?")
+    assert not answer.found and "bí thư huyện ủy" in answer.answer, answer.answer
     answer = open_assistant.ask("Ai là Chủ tịch HĐND tỉnh Hà Nam?")  # the secretary holds it too
     assert answer.found and answer.short_answer and answer.short_answer.text == "Lê Thị Thủy", answer.answer
 

@@ -29,6 +29,10 @@ LEVELS = frozenset("tinh huyen xa thanhpho quan phuong thixa thitran".split())
 _BODIES = frozenset("ubnd hdnd tinhuy huyenuy thanhuy danguy mttq btv bch dbqh so ban bo cuc vien".split())
 # A Party committee is followed by its place ("Huyện ủy Thuận Châu"), not by more of its name.
 _PLACED = frozenset("tinhuy huyenuy thanhuy danguy".split())
+# The Party committee of each level, and how an office held in it is written ("bí thư huyện ủy").
+_COMMITTEE_OF = {"tinh": "tinhuy", "huyen": "huyenuy", "thanhpho": "thanhuy"}
+_COMMITTEE_NAME = {"tinhuy": "tỉnh ủy", "huyenuy": "huyện ủy", "thanhuy": "thành ủy"}
+_LEVEL_WORDS = frozenset(("tinh", "huyen", "thanh pho"))
 _STOP = frozenset("la ai nao gi hien nay nam cua tai o va hay the sao".split())
 _PIECE_BREAK = re.compile(r"\s*(?:,|\s[–-]\s|\()\s*")
 _BEFORE_CUE = re.compile(r"^(?:đồng chí|ông|bà)\s+", re.I)
@@ -66,12 +70,22 @@ def _title_at(words: list[str], i: int) -> tuple[str, ...] | None:
 def of_question(question: str, english: bool) -> Office | None:
     """The state or Party office a person question names, or None."""
     if english:  # the glossary's Vietnamese for the English words: "chairman", "provincial", "People's Committee"
-        terms = [w for t in translate(question)[1] for w in _normal(t)]
+        found = translate(question)[1]
+        terms = [w for t in found for w in _normal(t)]
         for i in range(len(terms)):
             title = _title_at(terms, i)
             if title:
                 rest = set(terms[:i] + terms[i + len(title):])
-                return _office(title, rest - LEVELS, rest & LEVELS, " ".join(translate(question)[1]))
+                bodies, levels = rest - LEVELS, rest & LEVELS
+                # "Party Secretary" is the province's ("bí thư tỉnh ủy"); "… of a district" is the district's
+                own = {_COMMITTEE_OF[lv] for lv in levels if lv in _COMMITTEE_OF}
+                if bodies & _PLACED and own and not bodies & own:
+                    bodies = (bodies - _PLACED) | own
+                    found = [t.replace("tỉnh ủy", _COMMITTEE_NAME[min(own)]) for t in found]
+                if bodies & _PLACED:  # the committee says its level: "bí thư huyện ủy", not "… huyện ủy huyện"
+                    found = [t for t in found if fold(t).lower() not in _LEVEL_WORDS]
+                lead = [t for t in found if _title_at(_normal(t), 0)]  # "chủ tịch hội đồng nhân dân tỉnh"
+                return _office(title, bodies, levels, " ".join(lead + [t for t in found if t not in lead]))
         return None
     words = _normal(_without_provinces(question))
     for i in range(len(words)):
