@@ -246,13 +246,14 @@ def prepare(question: str, q_english: bool, qt: select.QuestionTerms, hits: list
     """Keep the hits whose passage names what the question names; score their sentences' cheap features."""
     kind = expected_kind(question, q_english)
     named = entities.of_question(question)
-    # a document an earlier turn brought is the conversation's context ("that meeting", which reviewed it):
-    # the answer's article must cite it, not its passage ("Which session was that meeting?")
+    # the article must name these, not the passage: a day (an event's later sentences do not repeat its
+    # date), and a document an earlier turn brought as the conversation's context ("that meeting", which
+    # reviewed it: "Which session was that meeting?")
     context = {(e.kind, e.name) for e in followup.carried(question) if e.kind == "document"}
-    strict = tuple(e for e in named if (e.kind, e.name) not in context)
-    loose = tuple(e for e in named if (e.kind, e.name) in context)
+    loose = tuple(e for e in named if e.kind == "day" or (e.kind, e.name) in context)
+    strict = tuple(e for e in named if e not in loose)
     qualified = [h for h in hits if not entities.missing(strict, articles[h.chunk.article_id], h.chunk.text)
-                 and not entities.missing(loose, articles[h.chunk.article_id], articles[h.chunk.article_id].text, False)]
+                 and not entities.missing(loose, articles[h.chunk.article_id], articles[h.chunk.article_id].text)]
     citations = make_citations(qualified[:k], articles)
     texts = {a.id: a.text for a in articles.values()}
     return Prepared(kind, named, qualified, citations, tuple(make_citations(hits[:k], articles)),

@@ -22,6 +22,10 @@ INDEXES = ("par index", "papi", "sipas", "pci", "dti")
 _CITIES = {"Hà Nội", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "TP Hồ Chí Minh", "Huế", "Thừa Thiên Huế"}
 _YEAR = re.compile(r"(?<![\w/.,-])(?:19[5-9]\d|20\d\d)(?![\w/])")
 # "tụt 17 bậc so với năm 2020": the year after these is the one compared with, not the one asked about
+# A day with its year ("20/4/2021"): the question's; and a day in an article's text, the year optional
+# ("Ngày 24/3, …" in a 2022 article).
+_DAY = re.compile(r"(?<![\w/.-])(\d{1,2})[/.-](\d{1,2})[/.-]((?:19|20)\d\d)(?![\w/])")
+_DAY_IN_TEXT = re.compile(r"(?<![\w/.-])(\d{1,2})/(\d{1,2})(?:/((?:19|20)\d\d))?(?![\w/])")
 _COMPARED = re.compile(r"(?:so voi|compared (?:to|with)|than)(?: (?:in|nam))? $", re.I)
 # Another exact identifier: digits with capital letters in one token ("QH15", "XK-2024-017", "TB-7121/KT").
 _CODE = re.compile(r"(?<![\w/-])(?=[\w/-]*\d)(?=[\w/-]*[A-ZĐ])[\w]+(?:[-/.][\w]+)*(?![\w/-])")
@@ -99,6 +103,10 @@ def of_question(text: str) -> tuple[Entity, ...]:
         else:
             found.append(Entity("document", doc.surface, (fold(doc.surface), f"{doc.number}-", f"{doc.number}/"),
                                 doc.surface))
+    for m in _DAY.finditer(text):
+        key = f"{int(m.group(1))}/{int(m.group(2))}/{m.group(3)}"
+        if 1 <= int(m.group(1)) <= 31 and 1 <= int(m.group(2)) <= 12 and not any(e.keys == (key,) for e in found):
+            found.append(Entity("day", f"ngày {key}", (key,), m.group(0)))
     for m in _YEAR.finditer(text):  # a year that bounds a period the question names may match that period's bound
         kind = "period" if _bounds_period(text, m) else "compared" if _COMPARED.search(fold(text[:m.start()])) else "year"
         if not any(e.keys == (m.group(0),) for e in found):
@@ -190,17 +198,22 @@ def of_asked(text: str, named: tuple[Entity, ...]) -> Callable[[int, int], bool]
 def _contains(haystack: str, key: str, kind: str = "") -> bool:
     if kind == "year":
         return key in single_years(haystack)
+    if kind == "day":
+        d, m, y = key.split("/")
+        return any((int(x.group(1)), int(x.group(2))) == (int(d), int(m)) and x.group(3) in (None, y)
+                   for x in _DAY_IN_TEXT.finditer(haystack))
     if key.endswith(("-", "/")):  # a document by its number: "57-…" or "57/…"
         return re.search(rf"(?<![\w/.-]){re.escape(key)}\w", haystack) is not None
     return find_word(haystack, key) is not None
 
 
-def missing(entities: tuple[Entity, ...], article: Article, passage: str, with_meta: bool = True) -> list[Entity]:
-    """The entities that the passage (with its article's title, provinces, people and year, unless
-    `with_meta` is false) does not name."""
+def missing(entities: tuple[Entity, ...], article: Article, passage: str) -> list[Entity]:
+    """The entities that the passage (with its article's title, provinces, people, year and day) does not name."""
     meta = article.meta
     year = (meta.date or "")[:4]
-    parts = (passage, meta.title, " ; ".join(meta.provinces), " ; ".join(meta.people), year) if with_meta else (passage,)
+    iso = re.fullmatch(r"(\d{4})-(\d\d)-(\d\d)", (meta.date or "")[:10])
+    day = f"{int(iso.group(3))}/{int(iso.group(2))}/{iso.group(1)}" if iso else ""  # the day it was published
+    parts = (passage, meta.title, " ; ".join(meta.provinces), " ; ".join(meta.people), year, day)
     haystack = fold(" \n ".join(parts))
     return [e for e in entities if not any(_contains(haystack, k, e.kind) for k in e.keys)]
 
@@ -225,6 +238,8 @@ def not_found_sentence(entities: tuple[Entity, ...]) -> str:
         parts.append("về " + ", ".join(by_kind["person"]))
     if "year" in by_kind:
         parts.append(", ".join(by_kind["year"]))
+    if "day" in by_kind:
+        parts.append(", ".join(by_kind["day"]))
     if "code" in by_kind:
         parts.append("có mã " + ", ".join(by_kind["code"]))
     return "Các bài viết đã nạp không có " + " ".join(parts) + "."
