@@ -21,11 +21,11 @@ from .spans import PERIOD, PERSON_CUE, SURNAMES, name_runs
 INDEXES = ("par index", "papi", "sipas", "pci", "dti")
 _CITIES = {"Hà Nội", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "TP Hồ Chí Minh", "Huế", "Thừa Thiên Huế"}
 _YEAR = re.compile(r"(?<![\w/.,-])(?:19[5-9]\d|20\d\d)(?![\w/])")
-# "tụt 17 bậc so với năm 2020": the year after these is the one compared with, not the one asked about
 # A day with its year ("20/4/2021"): the question's; and a day in an article's text, the year optional
 # ("Ngày 24/3, …" in a 2022 article).
 _DAY = re.compile(r"(?<![\w/.-])(\d{1,2})[/.-](\d{1,2})[/.-]((?:19|20)\d\d)(?![\w/])")
 _DAY_IN_TEXT = re.compile(r"(?<![\w/.-])(\d{1,2})/(\d{1,2})(?:/((?:19|20)\d\d))?(?![\w/])")
+# "tụt 17 bậc so với năm 2020": the year after these is the one compared with, not the one asked about
 _COMPARED = re.compile(r"(?:so voi|compared (?:to|with)|than)(?: (?:in|nam))? $", re.I)
 # Another exact identifier: digits with capital letters in one token ("QH15", "XK-2024-017", "TB-7121/KT").
 _CODE = re.compile(r"(?<![\w/-])(?=[\w/-]*\d)(?=[\w/-]*[A-ZĐ])[\w]+(?:[-/.][\w]+)*(?![\w/-])")

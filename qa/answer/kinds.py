@@ -31,6 +31,8 @@ _BODY_NOUNS = ("budget", "revenue", "revenues", "agency", "agencies", "managemen
                "enterprises", "official", "officials", "council", "government", "level", "authority", "authorities",
                "committee", "secretary", "leader", "leaders", "fund", "funds", "funding", "employees", "police",
                "court", "administration")
+# Words that end the noun phrase after "what is" (a preposition, a clause) or make it a name.
+_LINKS = ("name", "of", "for", "in", "on", "at", "to", "by", "with", "from", "that", "which", "who", "and", "or")
 # English nouns of a measured quantity: "what is the <noun> of …" asks for a number.
 _QUANTITY_NOUNS = ("population", "number", "percentage", "percent", "rank", "ranking", "size", "area", "cost",
                    "price", "amount", "total", "rate", "proportion", "share", "length", "height", "value", "budget",
@@ -65,8 +67,8 @@ _EN_RULES: tuple[tuple[str, str], ...] = (
                r"|rank|amount|share)|how many|(?:which|what) (?:[\w-]+ )?number"
                # "what was Warsaw's population", "what is the average family size": a quantity noun heads the
                # words after "what is" (no preposition or clause between)
-               rf"|what (?:is|was|are|were) (?:the |an? )?(?:(?!(?:name|of|for|in|on|at|to|by|with|from|that|which|who|and|or)\b)[\w'-]+ ){{0,5}}?(?:{_alt(_QUANTITY_NOUNS)})"
-               r"(?! called| named))\b"),
+               rf"|what (?:is|was|are|were) (?:the |an? )?(?:(?!(?:{_alt(_LINKS)})\b)[\w'-]+ ){{0,5}}?"
+               rf"(?:{_alt(_QUANTITY_NOUNS)})(?! called| named))\b"),
 )
 
 
