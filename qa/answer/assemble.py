@@ -175,13 +175,14 @@ def short_answer(kind: str, start: int, end: int, article: Article, qt: select.Q
         return None
     text = article.text[start:end]
     about = entities.of_asked(text, named)
+    allowed = []  # spans the answer must be one of: the office's holders, the numbers of the kind asked
     if office:
-        held = set(offices.holders(text, *office))
-        asked = about
-        about = lambda a, b: (a, b) in held and (asked is None or asked(a, b))  # noqa: E731
+        allowed.append(set(offices.holders(text, *office)))
     if doc_kind and (of_kind := register.kind_spans(text, doc_kind)):
-        asked_about = about
-        about = lambda a, b: (a, b) in of_kind and (asked_about is None or asked_about(a, b))  # noqa: E731
+        allowed.append(of_kind)
+    if allowed:
+        asked = about
+        about = lambda a, b: all((a, b) in s for s in allowed) and (asked is None or asked(a, b))  # noqa: E731
     found = spans.choose(kind, text, qt.weights, qt.pairs, about, entities.context_words(named))
     if found:
         a, b = start + found[0], start + found[1]

@@ -209,6 +209,8 @@ def _contains(haystack: str, key: str, kind: str = "") -> bool:
 
 def missing(entities: tuple[Entity, ...], article: Article, passage: str) -> list[Entity]:
     """The entities that the passage (with its article's title, provinces, people, year and day) does not name."""
+    if not entities:  # nothing to look for: no haystack to fold (prepare asks with none for most questions)
+        return []
     meta = article.meta
     year = (meta.date or "")[:4]
     iso = re.fullmatch(r"(\d{4})-(\d\d)-(\d\d)", (meta.date or "")[:10])

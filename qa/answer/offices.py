@@ -32,7 +32,6 @@ _PLACED = frozenset("tinhuy huyenuy thanhuy danguy".split())
 # The Party committee of each level, and how an office held in it is written ("bí thư huyện ủy").
 _COMMITTEE_OF = {"tinh": "tinhuy", "huyen": "huyenuy", "thanhpho": "thanhuy"}
 _COMMITTEE_NAME = {"tinhuy": "tỉnh ủy", "huyenuy": "huyện ủy", "thanhuy": "thành ủy"}
-_LEVEL_WORDS = frozenset(("tinh", "huyen", "thanh pho"))
 _STOP = frozenset("la ai nao gi hien nay nam cua tai o va hay the sao".split())
 _PIECE_BREAK = re.compile(r"\s*(?:,|\s[–-]\s|\()\s*")
 _BEFORE_CUE = re.compile(r"^(?:đồng chí|ông|bà)\s+", re.I)
@@ -83,7 +82,7 @@ def of_question(question: str, english: bool) -> Office | None:
                     bodies = (bodies - _PLACED) | own
                     found = [t.replace("tỉnh ủy", _COMMITTEE_NAME[min(own)]) for t in found]
                 if bodies & _PLACED:  # the committee says its level: "bí thư huyện ủy", not "… huyện ủy huyện"
-                    found = [t for t in found if fold(t).lower() not in _LEVEL_WORDS]
+                    found = [t for t in found if _normal(t) not in [[lv] for lv in _COMMITTEE_OF]]
                 lead = [t for t in found if _title_at(_normal(t), 0)]  # "chủ tịch hội đồng nhân dân tỉnh"
                 return _office(title, bodies, levels, " ".join(lead + [t for t in found if t not in lead]))
         return None
