@@ -602,6 +602,12 @@ def test_english_is_told_from_vietnamese_on_the_visible_sets():
     ("Which session number was that meeting?", True, "number"),
     ("What state budget revenue target did the province set?", True, "sentence"),
     ("Which city council approved the plan?", True, "sentence"), ("What river runs alongside the city?", True, "place"),
+    # the head of a noun phrase asked with "nào", a few words before it; a kind noun right before "nào" first
+    ("Nhà thơ người Đức nào là hậu duệ của người Huguenot?", False, "person"),
+    ("Lãnh đạo nào chủ trì hội nghị?", False, "person"), ("Đảng chính trị nào thắng cử?", False, "organisation"),
+    ("Người dân tỉnh nào được hỗ trợ?", False, "place"), ("Quốc gia phương Tây nào ủng hộ?", False, "place"),
+    ("What actress performed the anthem?", True, "person"), ("What Panther defender was injured?", True, "person"),
+    ("What general budget was approved?", True, "sentence"),
 ])
 def test_expected_kind_from_question_words(question, english, kind):
     assert expected_kind(question, english) == kind

@@ -22,7 +22,11 @@ _DOC_NOUNS = ("văn bản", "nghị quyết", "quyết định", "kết luận",
               "thông tư", "luật", "đề án", "chương trình", "hướng dẫn", "thông báo", "tờ trình")
 _ORG_NOUNS = ("cơ quan", "tổ chức", "đơn vị", "sở", "ban", "bộ", "ngành", "công ty", "doanh nghiệp", "trường",
               "đảng", "hội", "ủy ban", "tập đoàn", "hãng", "đội", "câu lạc bộ", "viện", "trung tâm")
-_PERSON_NOUNS = ("người", "ông", "bà", "đồng chí", "vị", "nhân vật", "tác giả", "cầu thủ", "vua", "ai")
+_PERSON_NOUNS = ("người", "ông", "bà", "đồng chí", "vị", "nhân vật", "tác giả", "cầu thủ", "vua", "ai", "lãnh đạo",
+                 "cán bộ", "đại biểu", "diễn viên", "ca sĩ", "nghệ sĩ", "nhà thơ", "nhà văn", "nhà báo", "nhà khoa học",
+                 "vận động viên", "huấn luyện viên", "tổng thống", "thủ tướng", "hoàng đế", "nữ hoàng", "học giả",
+                 "giáo sư", "bác sĩ", "kỹ sư", "giáo viên", "học sinh", "sinh viên", "hậu vệ", "tiền vệ", "tiền đạo",
+                 "thủ môn", "tướng", "vị tướng")
 _TIME_NOUNS = ("năm", "ngày", "tháng", "thời điểm", "thời gian", "thế kỷ", "giai đoạn", "thập kỷ", "lúc", "hồi")
 _WHICH = r"(?:nào|gì)"
 # English nouns that a place noun qualifies without being what is asked: "what state budget", "which city
@@ -31,6 +35,12 @@ _BODY_NOUNS = ("budget", "revenue", "revenues", "agency", "agencies", "managemen
                "enterprises", "official", "officials", "council", "government", "level", "authority", "authorities",
                "committee", "secretary", "leader", "leaders", "fund", "funds", "funding", "employees", "police",
                "court", "administration")
+# English nouns of people: "which player", "what actress", "what Panther defender" ask who.
+_EN_PERSON_NOUNS = ("person", "people", "man", "men", "woman", "women", "player", "leader", "official", "king", "queen",
+                    "president", "actor", "actress", "artist", "poet", "writer", "author", "scientist", "singer",
+                    "defender", "quarterback", "coach", "emperor", "minister", "chairman", "chairwoman", "physicist",
+                    "philosopher", "theologian", "composer", "engineer", "inventor", "scholar", "politician", "lawyer",
+                    "judge", "governor", "mayor", "deputy", "delegate", "secretary", "director", "reformer")
 # Words that end the noun phrase after "what is" (a preposition, a clause) or make it a name.
 _LINKS = ("name", "of", "for", "in", "on", "at", "to", "by", "with", "from", "that", "which", "who", "and", "or")
 # English nouns of a measured quantity: "what is the <noun> of …" asks for a number.
@@ -62,7 +72,7 @@ _EN_RULES: tuple[tuple[str, str], ...] = (
               rf"|town|state|continent|island|river|location|locality|capital))\b(?! (?:{_alt(_BODY_NOUNS)})\b)"),
     ("organisation", r"\b(?:which|what) (?:organi[sz]ation|agency|company|department|committee|body|institution"
                      r"|university|school|team|party|club|group|firm|ministry)\b"),
-    ("person", r"\b(?:who|whom|whose|which (?:person|people|man|woman|player|leader|official|king|president))\b"),
+    ("person", rf"\b(?:who|whom|whose|(?:which|what) (?:[\w-]+ )?(?:{_alt(_EN_PERSON_NOUNS)})s?)\b"),
     ("number", r"\b(?:how (?:many|much|long|far|old|big|large|high)|what (?:percentage|percent|number|proportion"
                r"|rank|amount|share)|how many|(?:which|what) (?:[\w-]+ )?number"
                # "what was Warsaw's population", "what is the average family size": a quantity noun heads the
@@ -72,12 +82,23 @@ _EN_RULES: tuple[tuple[str, str], ...] = (
 )
 
 
+# A noun phrase asked with "nào" names its kind by its head, its first word, which may stand up to four
+# words before "nào" ("nhà thơ người Đức nào", "hậu vệ Panther nào"). Read only where no kind noun stands
+# right before "nào": "người dân tỉnh nào" asks for the province.
+_HEAD_GAP = r"(?:\s+\w+){1,4}\s+nào\b"
+_VI_HEADS: tuple[tuple[str, str], ...] = tuple(
+    (kind, rf"\b(?:{_alt(nouns)}){_HEAD_GAP}") for kind, nouns in
+    (("document", _DOC_NOUNS), ("place", _PLACE_NOUNS), ("organisation", _ORG_NOUNS), ("person", _PERSON_NOUNS)))
+
+
 def _compile(rules, folded: bool):
     return tuple((kind, re.compile(fold(rx) if folded else rx)) for kind, rx in rules)
 
 
 _VI = _compile(_VI_RULES, False)
 _VI_FOLDED = _compile(_VI_RULES, True)
+_VI_HEADS_EXACT = _compile(_VI_HEADS, False)
+_VI_HEADS_FOLDED = _compile(_VI_HEADS, True)
 _EN = _compile(_EN_RULES, False)
 
 
@@ -86,8 +107,14 @@ def expected_kind(question: str, english: bool) -> str:
     low = modern_tones(question.lower())
     rules = _EN if english else (_VI if has_diacritics(low) else _VI_FOLDED)
     text = low if not english and has_diacritics(low) else fold(low)
-    found = [(m.start(), order, kind) for order, (kind, rx) in enumerate(rules) for m in [rx.search(text)] if m]
+    found = _found(rules, text)
+    if not found and not english:
+        found = _found(_VI_HEADS_EXACT if has_diacritics(low) else _VI_HEADS_FOLDED, text)
     if not found:
         return "sentence"
     # the question word nearest the start wins ("Ai ... năm nào" asks who); ties go to the rule order
     return min(found)[2]
+
+
+def _found(rules, text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), order, kind) for order, (kind, rx) in enumerate(rules) for m in [rx.search(text)] if m]
