@@ -112,7 +112,8 @@ _KIND_OF_WORD = {
 DOC_KIND = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(fold(k)) for k in DOC_KINDS) + r")(?!\w)")
 # The kind a question asks for: "which directive", "chỉ thị nào", "nghị quyết số mấy" (folded, lower case).
 _KIND_WORDS_ASKED = "|".join(re.escape(w) for w in sorted(_KIND_OF_WORD, key=len, reverse=True))
-_ASKED_KIND = re.compile(rf"\b(?:which|what) ({_KIND_WORDS_ASKED})\b|(?<!\w)({_KIND_WORDS_ASKED})(?: so)? (?:nao|gi|so may)(?!\w)")
+_ASKED_KIND = re.compile(rf"\b(?:which|what)\s+({_KIND_WORDS_ASKED})\b"
+                         rf"|(?<!\w)({_KIND_WORDS_ASKED})(?:\s+so)?\s+(?:nao|gi|may|bao nhieu)(?!\w)")
 # "Nghị quyết 57", "NQ 57", "nghị quyết số 57": a document by its number alone (on folded text).
 DOC_BY_NUMBER = re.compile(DOC_KIND.pattern + r"\s+(?:so\s+|no\.?\s*)?(\d{1,5})(?![\w/-])")
 
@@ -188,6 +189,12 @@ def asked_kind(question: str) -> str | None:
     m = _ASKED_KIND.search(fold(question).lower())
     kind = _KIND_OF_WORD[m.group(1) or m.group(2)] if m else None
     return None if kind == "Văn bản" else kind  # "văn bản nào": any kind
+
+
+def asked_kind_words(folded: str) -> list[tuple[int, int]]:
+    """(start, end) of each document kind word in a folded, lower-case question that is what it asks
+    for ("kết luận nào", "which conclusion"), not a document it speaks of."""
+    return [m.span(1) if m.group(1) else m.span(2) for m in _ASKED_KIND.finditer(folded)]
 
 
 def kind_spans(text: str, kind: str) -> set[tuple[int, int]]:

@@ -390,6 +390,20 @@ def test_the_kind_of_document_a_question_asks_for(question, kind):
     assert register.asked_kind(question) == kind
 
 
+@pytest.mark.parametrize("question, asked", [
+    ("Kết luận nào được triển khai?", ["ket luan"]), ("which conclusion did it review?", ["conclusion"]),
+    ("Nghị quyết số mấy?", ["nghi quyet"]), ("Còn nghị quyết giai đoạn 2016-2020 thì sao?", []),
+])
+def test_the_document_kind_words_a_question_asks_with(question, asked):
+    """The words the follow-up rule reads as asking which document (not speaking of another one) are
+    the ones asked_kind reads the kind from: one definition for both."""
+    from qa import register
+    from qa.text import fold
+
+    folded = fold(question)
+    assert [folded[a:b] for a, b in register.asked_kind_words(folded)] == asked
+
+
 @pytest.mark.parametrize("question, earlier", [
     ("And which directive's five-year review did it approve?",
      "When did Lang Son's provincial Standing Committee review Resolution 57-NQ/TU?"),

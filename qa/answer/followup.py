@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from .. import register
 from ..lang import is_english
 from ..text import find_word, fold, has_diacritics, tokens
 from .entities import DOC_KIND, Entity, of_question
@@ -53,10 +54,6 @@ _WORD = re.compile(r"\w[\w/.-]*\w|\w")
 # where a noun's phrase in a question ends and the rest of the question goes on (folded text)
 _PHRASE_END = re.compile(r"(?<!\w)(?:cua|nam|tai|o|trong|so voi|la|duoc|da|dat|co|giam|tang|xep|thuoc|ve)(?!\w)")
 _ARTICLE = re.compile(r"\b(?:the|a|an)\s+(?:\S+\s+){0,5}$", re.I)
-# A document kind that is what the question asks for ("kết luận nào", "which conclusion") names no new
-# document: the earlier one is still the context (matched on folded text, around a DOC_KIND match).
-_ASKED_BEFORE = re.compile(r"\b(?:which|what)\s+$")
-_ASKED_AFTER = re.compile(rf"\s+(?:so\s+)?(?:{_WHICH})\b")
 # A word that links a whole question to the chat ("Còn ai là …?", "And who …?"); "Còn bao nhiêu …" (how many
 # remain) is no link. Typed without diacritics "con" is also a classifier ("con sông nào"): only before "ai"….
 _LINK = re.compile(r"^\s*(?:(?:thế|vậy)\s+)?(?:còn|và|and|but|also)\b[\s,]+(?!(?:bao nhiêu|mấy|lại|nữa|sao)\b)",
@@ -94,8 +91,8 @@ def _unmarked(question: str) -> str:
 def _names_new_document(folded: str) -> bool:
     """Whether the question speaks of a document other than the one asked for ("Còn nghị quyết giai
     đoạn 2016-2020…"), not merely asks which document it is ("Kết luận nào…", "which conclusion…")."""
-    return any(not (_ASKED_BEFORE.search(folded[:m.start()]) or _ASKED_AFTER.match(folded[m.end():]))
-               for m in DOC_KIND.finditer(folded))
+    asked = register.asked_kind_words(folded)
+    return any(not any(a <= m.start() and m.end() <= b for a, b in asked) for m in DOC_KIND.finditer(folded))
 
 
 def _content_words(text: str, named: tuple[Entity, ...]) -> list[str]:
