@@ -649,6 +649,21 @@ def test_a_year_that_bounds_a_period_is_not_that_year():
     assert missing(of_question("Giai đoạn 2016 - 2020 hoàn thành bao nhiêu chỉ tiêu?"), period, period.text) == []
 
 
+def test_a_document_named_by_kind_and_number_is_found_written_with_so():
+    """"Nghị quyết 57" (or "NQ 57") in a question is the article's "Nghị quyết số 57": before, only the
+    words as typed counted, so the passage that reviews it did not qualify and "not found" came back."""
+    from qa.answer.entities import missing
+    from qa.records import Article
+
+    article = Article("a", "a.txt", "Sau 8 năm thực hiện Nghị quyết số 57 về cải cách hành chính, 7 chỉ tiêu đều đạt.")
+    other = Article("b", "b.txt", "Sau 8 năm thực hiện Nghị quyết số 58 về cải cách hành chính, 7 chỉ tiêu đều đạt.")
+    for question in ("Nghị quyết 57 đạt bao nhiêu chỉ tiêu?", "NQ 57 đạt bao nhiêu chỉ tiêu?"):
+        asked = of_question(question)
+        assert missing(asked, article, article.text) == []
+        assert [e.kind for e in missing(asked, other, other.text)] == ["document"]
+    assert [e.kind for e in missing(of_question("Chỉ thị 57 đạt bao nhiêu chỉ tiêu?"), article, article.text)] == ["document"]
+
+
 # --- the weights come from a script ------------------------------------------------------------
 
 def test_fitting_script_runs_on_a_small_split_and_writes_weights(tmp_path):

@@ -101,8 +101,9 @@ def of_question(text: str) -> tuple[Entity, ...]:
         if doc.key:
             found.append(Entity("document", doc.key, (fold(doc.key),), doc.surface))
         else:
-            found.append(Entity("document", doc.surface, (fold(doc.surface), f"{doc.number}-", f"{doc.number}/"),
-                                doc.surface))
+            # by its kind's full name ("NQ 57" → "nghi quyet 57"), which an article may write "Nghị quyết số 57"
+            by_kind = fold(f"{doc.kind} {doc.number}") if doc.kind else fold(doc.surface)
+            found.append(Entity("document", doc.surface, (by_kind, f"{doc.number}-", f"{doc.number}/"), doc.surface))
     for m in _DAY.finditer(text):
         key = f"{int(m.group(1))}/{int(m.group(2))}/{m.group(3)}"
         if 1 <= int(m.group(1)) <= 31 and 1 <= int(m.group(2)) <= 12 and not any(e.keys == (key,) for e in found):
@@ -204,6 +205,9 @@ def _contains(haystack: str, key: str, kind: str = "") -> bool:
                    for x in _DAY_IN_TEXT.finditer(haystack))
     if key.endswith(("-", "/")):  # a document by its number: "57-…" or "57/…"
         return re.search(rf"(?<![\w/.-]){re.escape(key)}\w", haystack) is not None
+    if kind == "document" and (by_number := re.fullmatch(r"(.+) (\d{1,5})", key)):  # also "Nghị quyết số 57"
+        word, number = by_number.groups()
+        return re.search(rf"(?<!\w){re.escape(word)}\s+(?:so\s+|no\.?\s*)?{number}(?!\w)", haystack) is not None
     return find_word(haystack, key) is not None
 
 
