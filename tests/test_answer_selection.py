@@ -649,6 +649,19 @@ def test_a_year_that_bounds_a_period_is_not_that_year():
     assert missing(of_question("Giai đoạn 2016 - 2020 hoàn thành bao nhiêu chỉ tiêu?"), period, period.text) == []
 
 
+@pytest.mark.parametrize("question, year", [("Năm 2021 Lạng Sơn xây dựng nông thôn mới thế nào?", 2021)])
+def test_a_sentence_naming_only_a_period_answers_only_for_its_years(open_assistant, question, year):
+    """"giai đoạn 2011 – 2020" does not answer for 2021: before, a period's bounds were no year of the
+    sentence's own, so the text around it decided and the 2011–2020 sentence was quoted beside the answer."""
+    from qa.answer.entities import periods, single_years
+
+    answer = open_assistant.ask(question)
+    assert answer.found and answer.sentences
+    for quote in answer.sentences:
+        if periods(quote.text) and not single_years(quote.text):
+            assert any(a <= year <= b for a, b in periods(quote.text)), quote.text
+
+
 def test_a_document_named_by_kind_and_number_is_found_written_with_so():
     """"Nghị quyết 57" (or "NQ 57") in a question is the article's "Nghị quyết số 57": before, only the
     words as typed counted, so the passage that reviews it did not qualify and "not found" came back."""

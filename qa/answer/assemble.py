@@ -84,8 +84,9 @@ def _year_fits(years: tuple[entities.Entity, ...], c: select.Scored, article: Ar
     gives the year of an index asked ("(PAPI) tỉnh Hà Nam năm 2021 …, giải pháp cho năm 2022"), that
     year decides. Else the nearest text that names years decides: the sentence, else the text just
     before it; naming years but none of these, it is about those others (a 2022 article's sentence on
-    the 2021 index does not answer for 2022). Only where neither names a year does the article's date
-    count."""
+    the 2021 index does not answer for 2022); naming only periods, one of them must hold a year asked
+    ("giai đoạn 2011 – 2020" does not answer for 2021). Only where neither names a year does the
+    article's date count."""
     asked = {y for e in years for y in e.keys}
     tied = entities.index_years(c.text, indices)
     if tied:
@@ -94,6 +95,9 @@ def _year_fits(years: tuple[entities.Entity, ...], c: select.Scored, article: Ar
         own = entities.single_years(text)
         if own:
             return bool(asked & own)
+        spans_of = entities.periods(text)  # only periods: one of them must hold a year asked
+        if spans_of:
+            return any(a <= int(y) <= b for y in asked if y.isdigit() for a, b in spans_of)
     return not entities.missing(years, article, c.text)
 
 

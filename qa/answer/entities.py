@@ -126,6 +126,11 @@ def _bounds_period(text: str, year: re.Match) -> bool:
     return PERIOD.search(text[max(0, year.start() - 7):year.end() + 7]) is not None
 
 
+def periods(text: str) -> list[tuple[int, int]]:
+    """(first, last) year of each period `text` names ("giai đoạn 2011 – 2020" → (2011, 2020))."""
+    return [(int(a), int(b)) for a, b in (re.findall(r"\d{4}", m.group(0)) for m in PERIOD.finditer(text))]
+
+
 def single_years(text: str) -> set[str]:
     """The years `text` names on their own: a year that opens or closes a period ("giai đoạn
     2016 – 2020") is not that year."""
