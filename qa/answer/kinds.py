@@ -82,12 +82,14 @@ _EN_RULES: tuple[tuple[str, str], ...] = (
 )
 
 
-# A noun phrase asked with "nào" names its kind by its head, its first word, which may stand up to four
-# words before "nào" ("nhà thơ người Đức nào", "hậu vệ Panther nào"). Read only where no kind noun stands
-# right before "nào": "người dân tỉnh nào" asks for the province.
-_HEAD_GAP = r"(?:\s+\w+){1,4}\s+nào\b"
+# A noun phrase that opens a question (or a clause after a comma) and is asked with "nào" names its kind by
+# its head, its first word, which may stand up to three words before "nào" ("Nhà thơ người Đức nào …",
+# "Hậu vệ Panther nào …"). Inside a question such a noun is often a verb's ("Sở Nội vụ tổ chức hội nghị
+# nào" asks for the conference) and is not read. Only where no kind noun stands right before "nào":
+# "Người dân tỉnh nào" asks for the province.
+_HEAD_GAP = r"(?:\s+\w+){1,3}\s+nào\b"
 _VI_HEADS: tuple[tuple[str, str], ...] = tuple(
-    (kind, rf"\b(?:{_alt(nouns)}){_HEAD_GAP}") for kind, nouns in
+    (kind, rf"(?:^|,\s*)(?:{_alt(nouns)}){_HEAD_GAP}") for kind, nouns in
     (("document", _DOC_NOUNS), ("place", _PLACE_NOUNS), ("organisation", _ORG_NOUNS), ("person", _PERSON_NOUNS)))
 
 
