@@ -664,6 +664,33 @@ def test_a_sentence_naming_only_a_period_answers_only_for_its_years(open_assista
             assert any(a <= year <= b for a, b in periods(quote.text)), quote.text
 
 
+def test_countries_a_question_names():
+    """A country (CLDR's Vietnamese names, two syllables or more) is an entity; a nationality ("người Ấn
+    Độ nổi tiếng nào") and the articles' own country are not."""
+    def countries(question):
+        return [e.name for e in of_question(question) if e.kind == "country"]
+
+    assert countries("Hà Nam ký thỏa thuận với quận nào của Nhật Bản?") == ["Nhật Bản"]
+    assert countries("Lạng Sơn hợp tác với Trung Quốc và Hàn Quốc ra sao?") == ["Trung Quốc", "Hàn Quốc"]
+    assert countries("Người Ấn Độ nổi tiếng nào đã nhận tội?") == []
+    assert countries("Việt Nam có bao nhiêu tỉnh sau sáp nhập?") == []
+
+
+@pytest.mark.parametrize("question, country, found", [
+    ("Hà Nam đưa lao động sang Đài Loan làm việc thời vụ ở quận nào?", "Đài Loan", False),
+    ("Hà Nam đưa lao động sang Hàn Quốc làm việc thời vụ ở quận nào?", "Hàn Quốc", True),
+])
+def test_an_answer_comes_from_an_article_naming_the_country_asked(open_assistant, question, country, found):
+    """The seeds' seasonal-work agreement is with a district of Hàn Quốc: asked about another country it
+    is not the answer (before, it was given for any country), and "not found" names that country."""
+    answer = open_assistant.ask(question)
+    assert answer.found is found, answer.answer
+    if found:
+        assert answer.short_answer is not None and "HamPyeong" in answer.short_answer.text
+    else:
+        assert country in answer.answer and answer.related and not answer.citations
+
+
 def test_a_document_named_by_kind_and_number_is_found_written_with_so():
     """"Nghị quyết 57" (or "NQ 57") in a question is the article's "Nghị quyết số 57": before, only the
     words as typed counted, so the passage that reviews it did not qualify and "not found" came back."""

@@ -255,7 +255,7 @@ def prepare(question: str, q_english: bool, qt: select.QuestionTerms, hits: list
     # date), and a document an earlier turn brought as the conversation's context ("that meeting", which
     # reviewed it: "Which session was that meeting?")
     context = {(e.kind, e.name) for e in followup.carried(question) if e.kind == "document"}
-    loose = tuple(e for e in named if e.kind == "day" or (e.kind, e.name) in context)
+    loose = tuple(e for e in named if e.kind in ("day", "country") or (e.kind, e.name) in context)
     strict = tuple(e for e in named if e not in loose)
     qualified = [h for h in hits if not entities.missing(strict, articles[h.chunk.article_id], h.chunk.text)
                  and not entities.missing(loose, articles[h.chunk.article_id], articles[h.chunk.article_id].text)]

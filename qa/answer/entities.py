@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from .. import provinces, register
 from ..expand import ABBREVIATIONS
@@ -54,8 +55,8 @@ _INDEX_ANY = {name: re.compile("|".join([rf"(?<!\w){re.escape(keys[0])}(?!\w)", 
 class Entity:
     """Something the question names: `keys` (folded), any of which a passage must contain."""
 
-    # province, year, period (a year bounding a period), compared (a year the asked one is compared with),
-    # document, index, person, code
+    # province, country, year, period (a year bounding a period), compared (a year the asked one is compared
+    # with), document, index, person, code
     kind: str
     name: str  # as shown to the user
     keys: tuple[str, ...]
@@ -118,7 +119,31 @@ def of_question(text: str) -> tuple[Entity, ...]:
             found.append(Entity("code", code, (fold(code),), code))
     for person in dict.fromkeys(_people(text)):
         found.append(Entity("person", person, (fold(person),), person))
+    for a, b, name in _countries(text):
+        if not any(e.name == name for e in found):
+            found.append(Entity("country", name, (fold(name),), text[a:b]))
     return tuple(found)
+
+
+HOME = "VN"  # the articles' own country: a question naming it says nothing of which article answers
+
+
+@cache
+def _country_names() -> re.Pattern:
+    """Countries by their Vietnamese names (CLDR's, through Babel), of two syllables or more: a one-syllable
+    name ("Anh", "Lào", "Pháp", "Mỹ", "Nga") is also a common word or a person's name. Not Việt Nam (HOME)."""
+    from babel import Locale
+
+    names = {n for code, n in Locale("vi").territories.items()
+             if code.isalpha() and code != HOME and len(n.split()) >= 2}
+    return re.compile("|".join(rf"(?<!\w){re.escape(fold(n))}(?!\w)" for n in sorted(names, key=len, reverse=True)))
+
+
+def _countries(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, name) of each country the text names, not as a nationality ("người Ấn Độ nổi tiếng")."""
+    folded = fold(text)  # NFC text folds letter for letter, so offsets carry over
+    return [(m.start(), m.end(), text[m.start():m.end()]) for m in _country_names().finditer(folded)
+            if not re.search(r"(?<!\w)nguoi\s+$", folded[max(0, m.start() - 8):m.start()])]
 
 
 def _bounds_period(text: str, year: re.Match) -> bool:
@@ -243,8 +268,9 @@ def not_found_sentence(entities: tuple[Entity, ...]) -> str:
         parts.append("thông tin này")
     if "document" in by_kind and "index" in by_kind:
         parts.append("trong văn bản " + ", ".join(by_kind["document"]))
-    if "province" in by_kind:
-        parts.append(("của " if len(parts) > 1 or "index" in by_kind else "về ") + ", ".join(by_kind["province"]))
+    places = by_kind.get("province", []) + by_kind.get("country", [])
+    if places:
+        parts.append(("của " if len(parts) > 1 or "index" in by_kind else "về ") + " và ".join(places))
     if "person" in by_kind:
         parts.append("về " + ", ".join(by_kind["person"]))
     if "year" in by_kind:
