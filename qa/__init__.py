@@ -1,3 +1,3 @@
 """hoi-dap: cited question answering over Vietnamese news articles."""
 
-__version__ = "0.5.4"
+__version__ = "0.5.5"
