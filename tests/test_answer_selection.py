@@ -624,6 +624,7 @@ def test_english_is_told_from_vietnamese_on_the_visible_sets():
     ("Sở Nội vụ tổ chức hội nghị nào?", False, "sentence"), ("Ban Thường vụ họp kỳ nào?", False, "sentence"),
     ("What actress performed the anthem?", True, "person"), ("What Panther defender was injured?", True, "person"),
     ("What general budget was approved?", True, "sentence"),
+    ("Which People's Committee approved the plan?", True, "sentence"),
 ])
 def test_expected_kind_from_question_words(question, english, kind):
     assert expected_kind(question, english) == kind

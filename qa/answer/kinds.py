@@ -72,7 +72,8 @@ _EN_RULES: tuple[tuple[str, str], ...] = (
               rf"|town|state|continent|island|river|location|locality|capital))\b(?! (?:{_alt(_BODY_NOUNS)})\b)"),
     ("organisation", r"\b(?:which|what) (?:organi[sz]ation|agency|company|department|committee|body|institution"
                      r"|university|school|team|party|club|group|firm|ministry)\b"),
-    ("person", rf"\b(?:who|whom|whose|(?:which|what) (?:[\w-]+ )?(?:{_alt(_EN_PERSON_NOUNS)})s?)\b"),
+    # "which People's Committee" names a body, not a person
+    ("person", rf"\b(?:who|whom|whose|(?:which|what) (?:[\w-]+ )?(?:{_alt(_EN_PERSON_NOUNS)})s?)\b(?!['’]s)"),
     ("number", r"\b(?:how (?:many|much|long|far|old|big|large|high)|what (?:percentage|percent|number|proportion"
                r"|rank|amount|share)|how many|(?:which|what) (?:[\w-]+ )?number"
                # "what was Warsaw's population", "what is the average family size": a quantity noun heads the
