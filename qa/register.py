@@ -114,8 +114,10 @@ DOC_KIND = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(fold(k)) for k in DOC_K
 _KIND_WORDS_ASKED = "|".join(re.escape(w) for w in sorted(_KIND_OF_WORD, key=len, reverse=True))
 _ASKED_KIND = re.compile(rf"\b(?:which|what)\s+({_KIND_WORDS_ASKED})\b"
                          rf"|(?<!\w)({_KIND_WORDS_ASKED})(?:\s+so)?\s+(?:nao|gi|may|bao nhieu)(?!\w)")
+# What stands between a kind word and a document's number alone, on folded text: "nghị quyết (số) 57", "NQ no. 57".
+NUMBER_GAP = r"\s+(?:so\s+|no\.?\s*)?"
 # "Nghị quyết 57", "NQ 57", "nghị quyết số 57": a document by its number alone (on folded text).
-DOC_BY_NUMBER = re.compile(DOC_KIND.pattern + r"\s+(?:so\s+|no\.?\s*)?(\d{1,5})(?![\w/-])")
+DOC_BY_NUMBER = re.compile(DOC_KIND.pattern + NUMBER_GAP + r"(\d{1,5})(?![\w/-])")
 
 _KIND_WORDS = "|".join(re.escape(k) for k in sorted(KINDS, key=len, reverse=True))
 _KIND_WORD = re.compile(rf"(?<!\w)(?:{_KIND_WORDS})(?!\w)", re.I)
@@ -186,7 +188,7 @@ def _issuer_from_letters(letters: str | None) -> str | None:
 
 def asked_kind(question: str) -> str | None:
     """The kind of document a question asks for ("Which directive…?" → Chỉ thị), or None."""
-    m = _ASKED_KIND.search(fold(question).lower())
+    m = _ASKED_KIND.search(fold(question))
     kind = _KIND_OF_WORD[m.group(1) or m.group(2)] if m else None
     return None if kind == "Văn bản" else kind  # "văn bản nào": any kind
 

@@ -237,7 +237,7 @@ def _contains(haystack: str, key: str, kind: str = "") -> bool:
         return re.search(rf"(?<![\w/.-]){re.escape(key)}\w", haystack) is not None
     if kind == "document" and (by_number := re.fullmatch(r"(.+) (\d{1,5})", key)):  # also "Nghị quyết số 57"
         word, number = by_number.groups()
-        return re.search(rf"(?<!\w){re.escape(word)}\s+(?:so\s+|no\.?\s*)?{number}(?!\w)", haystack) is not None
+        return re.search(rf"(?<!\w){re.escape(word)}{register.NUMBER_GAP}{number}(?!\w)", haystack) is not None
     return find_word(haystack, key) is not None
 
 
